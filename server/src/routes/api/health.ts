@@ -1,0 +1,23 @@
+import { Type } from 'typebox'
+import type { GcApp } from '../../app.ts'
+
+export default async function healthRoutes(app: GcApp) {
+  app.get(
+    '/api/health',
+    {
+      schema: {
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            db: Type.Union([Type.Literal('embedded'), Type.Literal('postgres')]),
+            postgis: Type.String(),
+          }),
+        },
+      },
+    },
+    async () => {
+      const { rows } = await app.db.query<{ v: string }>('SELECT postgis_lib_version() AS v')
+      return { status: 'ok' as const, db: app.db.mode, postgis: rows[0].v }
+    },
+  )
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.ts'
+import { roomsFor } from '../src/realtime/relay.ts'
+
+describe('loadConfig', () => {
+  it('defaults to port 8080, embedded database in ./.data and the simulator on', () => {
+    const c = loadConfig({})
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', databaseUrl: undefined, simulate: true })
+    expect(c.dataDir).toMatch(/\.data$/)
+  })
+  it('reads PORT, HOST, DATABASE_URL, DATA_DIR and SIMULATE', () => {
+    const c = loadConfig({ PORT: '9000', HOST: '127.0.0.1', DATABASE_URL: 'postgres://x/y', DATA_DIR: '/tmp/d', SIMULATE: '0' })
+    expect(c).toMatchObject({ port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://x/y', dataDir: '/tmp/d', simulate: false })
+  })
+  it('refuses a PORT that is not a number', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
+  })
+})
+
+describe('roomsFor', () => {
+  it('sends an event to the wall and to every region on its path', () => {
+    expect(roomsFor({ regionPath: '330703.330703G0001' })).toEqual(['wall', 'region:330703', 'region:330703G0001'])
+    expect(roomsFor({ regionPath: null })).toEqual(['wall'])
+  })
+})

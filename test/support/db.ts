@@ -1,0 +1,26 @@
+import { inject } from 'vitest'
+import { migrate } from '../../server/src/db/migrate.ts'
+import { createEmbeddedDb } from '../../server/src/db/embedded-db.ts'
+import { createPgDb } from '../../server/src/db/pg-db.ts'
+import { seedDemoRegions } from '../../server/src/db/seed.ts'
+import type { Db, DbMode } from '../../server/src/db/types.ts'
+
+/** Embedded always; real PostGIS too when DATABASE_URL is set. Suites run once per mode with describe.each. */
+export const DB_MODES: DbMode[] = inject('pgUrl') ? ['embedded', 'postgres'] : ['embedded']
+
+const dbs = new Map<DbMode, Promise<Db>>()
+
+/** One migrated, seeded database per mode for the whole run (tests share it and must not assume it is empty). */
+export function testDb(mode: DbMode): Promise<Db> {
+  let db = dbs.get(mode)
+  if (!db) {
+    db = (async () => {
+      const d = mode === 'embedded' ? await createEmbeddedDb(inject('embeddedDir')) : createPgDb(inject('pgUrl')!)
+      await migrate(d)
+      await seedDemoRegions(d)
+      return d
+    })()
+    dbs.set(mode, db)
+  }
+  return db
+}

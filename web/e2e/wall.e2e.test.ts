@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../../scripts/web-build.ts'
+import type { GcApp } from '../../server/src/app.ts'
+import { testDb } from '../../test/support/db.ts'
+import { postJson, startServer } from '../../test/support/server.ts'
+
+/** Debian's Chromium (apt-get install chromium); never a downloaded browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const REQUIRED = process.env.GC_REQUIRE_BROWSER === '1'
+const HAVE_BROWSER = existsSync(CHROMIUM)
+const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname
+
+if (!HAVE_BROWSER) {
+  const msg = `Chromium not found at ${CHROMIUM}: the browser suite is SKIPPED (apt-get install chromium fonts-noto-cjk).`
+  if (REQUIRED) throw new Error(`${msg} GC_REQUIRE_BROWSER=1 makes this a failure.`)
+  console.warn(`\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n`)
+}
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+]
+
+describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
+  let app: GcApp
+  let url: string
+  let browser: Browser
+  let page: Page
+  const foreignRequests: string[] = []
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
+    ;({ app, url } = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname }))
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
+    page.on('request', (req) => {
+      const u = req.url()
+      if (!u.startsWith(url) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u)
+    })
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    mkdirSync(ARTIFACTS, { recursive: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+  })
+
+  it('loads the grid polygons of the real district onto the map and goes online', async () => {
+    await page.goto(url)
+    await page.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 60_000 })
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="map"]')?.getAttribute('data-grids-loaded') ?? 0) > 0,
+      undefined,
+      { timeout: 60_000 },
+    )
+    const grids = Number(await page.getAttribute('[data-testid="map"]', 'data-grids-loaded'))
+    const fc = await (await fetch(`${url}/api/regions?level=4`)).json()
+    expect(grids).toBe(fc.features.length)
+    await page.waitForSelector('[data-testid="connection"][data-state="online"]', { timeout: 30_000 })
+    await page.screenshot({ path: `${ARTIFACTS}wall-loaded.png` })
+  })
+
+  it('shows a case POSTed to the API without a reload: counter and list change', async () => {
+    const before = Number(await page.textContent('[data-testid="open-count"]'))
+    const open = (await (await fetch(`${url}/api/cases?status=open`)).json()).cases.length
+    expect(before).toBe(open)
+
+    const res = await postJson(`${url}/api/cases`, { category: 'safety_hazard', description: '浏览器测试：电梯困人', lon: 119.655, lat: 29.085 })
+    expect(res.status).toBe(201)
+    const item = page.locator(`[data-testid="case-item"][data-case-id="${res.body.id}"]`)
+    await item.waitFor({ timeout: 15_000 })
+    await expect.poll(async () => Number(await page.textContent('[data-testid="open-count"]')), { timeout: 15_000 }).toBe(before + 1)
+    expect(await item.textContent()).toContain(res.body.code)
+    await page.screenshot({ path: `${ARTIFACTS}wall-live-case.png` })
+  })
+
+  it('switches the interface to English and back', async () => {
+    const zh = await page.textContent('header')
+    expect(zh).toMatch(/\p{Script=Han}/u)
+    await page.click('[data-testid="lang-switch"]')
+    await expect.poll(async () => (await page.textContent('header')) ?? '').toMatch(/GridCommand/)
+    await page.screenshot({ path: `${ARTIFACTS}wall-en.png` })
+    await page.click('[data-testid="lang-switch"]')
+    await expect.poll(async () => (await page.textContent('header')) ?? '').toBe(zh)
+  })
+
+  it('fetched nothing from outside our server and threw no page errors', () => {
+    expect(foreignRequests).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+})
