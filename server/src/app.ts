@@ -81,7 +81,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   await app.register(regionRoutes)
   await app.register(caseRoutes)
 
-  app.get('/api/*', { schema: { hide: true } }, async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such API route' }))
+  app.get('/api/*', async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such API route' }))
 
   if (opts.webDist && existsSync(join(opts.webDist, 'index.html'))) {
     await app.register(fastifyStatic, { root: opts.webDist, wildcard: false, maxAge: '1h' })
