@@ -79,13 +79,16 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
   })
 
   it('switches the interface to English and back', async () => {
-    const zh = await page.textContent('header')
+    const title = () => page.textContent('[data-testid="title"]').then((t) => t ?? '')
+    const kpi = () => page.textContent('section:has([data-testid="open-count"])').then((t) => t ?? '')
+    const zh = await title()
     expect(zh).toMatch(/\p{Script=Han}/u)
     await page.click('[data-testid="lang-switch"]')
-    await expect.poll(async () => (await page.textContent('header')) ?? '').toMatch(/GridCommand/)
+    await expect.poll(title).toMatch(/^[\x20-\x7e]*GridCommand[\x20-\x7e]*$/)
+    expect(await kpi()).not.toMatch(/\p{Script=Han}/u)
     await page.screenshot({ path: `${ARTIFACTS}wall-en.png` })
     await page.click('[data-testid="lang-switch"]')
-    await expect.poll(async () => (await page.textContent('header')) ?? '').toBe(zh)
+    await expect.poll(title).toBe(zh)
   })
 
   it('fetched nothing from outside our server and threw no page errors', () => {

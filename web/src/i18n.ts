@@ -1,0 +1,124 @@
+/**
+ * A tiny i18n: one reactive locale for the whole page ('zh' by default, persisted in localStorage) and `t(key)`
+ * over the dictionary below. Domain vocabularies (categories, statuses, levels) come from shared/domain and are
+ * looked up with `name({ zh, en })`.
+ */
+import { computed, ref, watch } from 'vue'
+
+export type Locale = 'zh' | 'en'
+export const LOCALES: readonly Locale[] = ['zh', 'en']
+
+const zh = {
+  'app.title': '网格化社会治理指挥中心',
+  'conn.connecting': '连接中',
+  'conn.online': '在线',
+  'conn.offline': '离线',
+  'lang.switch': 'EN',
+  'lang.switchTitle': 'Switch to English',
+  'kpi.openCases': '在办案件',
+  'kpi.unit': '件',
+  'list.title': '最新上报',
+  'list.empty': '暂无案件',
+  'case.code': '编号',
+  'case.category': '类别',
+  'case.status': '状态',
+  'case.region': '区域',
+  'case.time': '上报时间',
+  'case.description': '描述',
+  'time.justNow': '刚刚',
+  'time.secondsAgo': '{n} 秒前',
+  'time.minutesAgo': '{n} 分钟前',
+  'time.hoursAgo': '{n} 小时前',
+  'time.daysAgo': '{n} 天前',
+  'map.error': '地图无法加载（WebGL 不可用）',
+  'map.legend': '案件类别',
+  'load.error': '数据加载失败，正在重试…',
+} as const
+
+export type MessageKey = keyof typeof zh
+
+const en: Record<MessageKey, string> = {
+  'app.title': 'GridCommand Command Center',
+  'conn.connecting': 'Connecting',
+  'conn.online': 'Online',
+  'conn.offline': 'Offline',
+  'lang.switch': '中文',
+  'lang.switchTitle': '切换到中文',
+  'kpi.openCases': 'Open cases',
+  'kpi.unit': '',
+  'list.title': 'Latest reports',
+  'list.empty': 'No cases',
+  'case.code': 'Code',
+  'case.category': 'Category',
+  'case.status': 'Status',
+  'case.region': 'Region',
+  'case.time': 'Reported',
+  'case.description': 'Description',
+  'time.justNow': 'just now',
+  'time.secondsAgo': '{n} s ago',
+  'time.minutesAgo': '{n} min ago',
+  'time.hoursAgo': '{n} h ago',
+  'time.daysAgo': '{n} d ago',
+  'map.error': 'The map cannot load (WebGL unavailable)',
+  'map.legend': 'Categories',
+  'load.error': 'Loading failed, retrying…',
+}
+
+const MESSAGES: Record<Locale, Record<MessageKey, string>> = { zh, en }
+const STORAGE_KEY = 'gridcommand.locale'
+
+function initialLocale(): Locale {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY)
+    if (saved === 'zh' || saved === 'en') return saved
+  } catch {
+    // storage disabled (private mode, file://): fall back to the default
+  }
+  return 'zh'
+}
+
+const locale = ref<Locale>(initialLocale())
+
+function applyDocumentLang(l: Locale): void {
+  if (typeof document !== 'undefined') document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en'
+}
+applyDocumentLang(locale.value)
+
+watch(locale, (l) => {
+  applyDocumentLang(l)
+  try {
+    localStorage.setItem(STORAGE_KEY, l)
+  } catch {
+    // not persisted; the switch still works for this page
+  }
+})
+
+/** Translates `key`, replacing `{name}` placeholders with `params`. Reactive: reads the current locale. */
+export function t(key: MessageKey, params?: Record<string, string | number>): string {
+  let s = MESSAGES[locale.value][key] ?? key
+  if (params) for (const [k, v] of Object.entries(params)) s = s.replaceAll(`{${k}}`, String(v))
+  return s
+}
+
+/** Picks the current locale's entry of a bilingual name from shared/domain ({ zh, en }). */
+export function name(n: { zh: string; en: string } | undefined, fallback = ''): string {
+  return n ? n[locale.value] : fallback
+}
+
+export function setLocale(l: Locale): void {
+  locale.value = l
+}
+
+export function toggleLocale(): void {
+  locale.value = locale.value === 'zh' ? 'en' : 'zh'
+}
+
+export function useI18n() {
+  return {
+    locale: computed(() => locale.value),
+    t,
+    name,
+    setLocale,
+    toggleLocale,
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Every MapLibre source and layer id the app uses, spelled once. Later layers (deck.gl overlays, heat maps,
+ * drill-down highlights) add their ids here and their slot in LAYER_ORDER.
+ */
+export const SOURCE = {
+  districts: 'gc-districts',
+  grids: 'gc-grids',
+  cases: 'gc-cases',
+  /** Only the cases younger than NEW_CASE_WINDOW_MS: the pulse layer draws from it. */
+  casesNew: 'gc-cases-new',
+} as const
+export type SourceId = (typeof SOURCE)[keyof typeof SOURCE]
+
+export const LAYER = {
+  background: 'gc-background',
+  gridFill: 'gc-grid-fill',
+  gridOutline: 'gc-grid-outline',
+  gridHover: 'gc-grid-hover',
+  districtFill: 'gc-district-fill',
+  districtGlow: 'gc-district-glow',
+  districtOutline: 'gc-district-outline',
+  casePulse: 'gc-case-pulse',
+  caseCircle: 'gc-case-circle',
+} as const
+export type LayerId = (typeof LAYER)[keyof typeof LAYER]
+
+/** Bottom to top. */
+export const LAYER_ORDER: readonly LayerId[] = [
+  LAYER.background,
+  LAYER.districtFill,
+  LAYER.gridFill,
+  LAYER.gridOutline,
+  LAYER.gridHover,
+  LAYER.districtGlow,
+  LAYER.districtOutline,
+  LAYER.casePulse,
+  LAYER.caseCircle,
+]

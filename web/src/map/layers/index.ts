@@ -1,0 +1,28 @@
+/**
+ * All sources and layers of the map, assembled from the per-layer factories in LAYER_ORDER.
+ */
+import type { LayerSpecification, SourceSpecification } from 'maplibre-gl'
+import { LAYER_ORDER, SOURCE, type SourceId } from '../layer-ids.ts'
+import { casePulseLayers, casePulseSource } from './case-pulse.ts'
+import { caseLayers, caseSource } from './cases.ts'
+import { districtLayers, districtSource } from './districts.ts'
+import { gridLayers, gridSource } from './grids.ts'
+
+export function allSources(): Record<SourceId, SourceSpecification> {
+  return {
+    [SOURCE.districts]: districtSource(),
+    [SOURCE.grids]: gridSource(),
+    [SOURCE.cases]: caseSource(),
+    [SOURCE.casesNew]: casePulseSource(),
+  }
+}
+
+/** Our data layers, bottom to top (the background is in the base style). */
+export function allLayers(): LayerSpecification[] {
+  const layers = [...districtLayers(), ...gridLayers(), ...casePulseLayers(), ...caseLayers()]
+  const rank = (l: LayerSpecification) => {
+    const i = LAYER_ORDER.indexOf(l.id as (typeof LAYER_ORDER)[number])
+    return i < 0 ? LAYER_ORDER.length : i
+  }
+  return layers.sort((a, b) => rank(a) - rank(b))
+}

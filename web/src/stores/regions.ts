@@ -1,0 +1,39 @@
+/**
+ * Region geometry for the map: districts (level 1) and grids (level 4) as GeoJSON FeatureCollections, plus a
+ * lookup by id for names. Loaded once; region boundaries do not change while the wall runs.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import type { RegionFeatureCollection, RegionProperties } from '../../../shared/schemas/region.ts'
+import { fetchRegions } from '../api/http.ts'
+
+export const useRegionsStore = defineStore('regions', () => {
+  const districts = shallowRef<RegionFeatureCollection | null>(null)
+  const grids = shallowRef<RegionFeatureCollection | null>(null)
+  const loading = ref(false)
+  const error = ref<string | null>(null)
+
+  const byId = computed(() => {
+    const m = new Map<string, RegionProperties>()
+    for (const fc of [districts.value, grids.value]) for (const f of fc?.features ?? []) m.set(f.properties.id, f.properties)
+    return m
+  })
+  const loaded = computed(() => districts.value !== null && grids.value !== null)
+
+  async function load(): Promise<void> {
+    loading.value = true
+    try {
+      const [d, g] = await Promise.all([fetchRegions(1), fetchRegions(4)])
+      districts.value = d
+      grids.value = g
+      error.value = null
+    } catch (err) {
+      error.value = err instanceof Error ? err.message : String(err)
+      throw err
+    } finally {
+      loading.value = false
+    }
+  }
+
+  return { districts, grids, loading, error, byId, loaded, load }
+})
