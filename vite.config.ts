@@ -8,9 +8,6 @@ const serverPort = Number(process.env.PORT ?? 8080)
 export default defineConfig({
   root: fileURLToPath(new URL('./web', import.meta.url)),
   plugins: [vue()],
-  resolve: {
-    alias: { '@shared': fileURLToPath(new URL('./shared', import.meta.url)) },
-  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -53,7 +53,7 @@ export interface AppOptions {
  * The caller owns the database (tests share one across apps); closing the app stops sockets and the relay only.
  */
 export async function buildApp(opts: AppOptions): Promise<GcApp> {
-  const app = Fastify({ logger: opts.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({ logger: opts.logger ?? false, disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
 
   app.decorate('db', opts.db)
