@@ -29,7 +29,7 @@ export default async function caseRoutes(app: GcApp) {
         querystring: Type.Object(
           {
             status: Type.Optional(StatusFilter),
-            limit: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
+            limit: Type.Integer({ minimum: 1, maximum: 20000, default: 5000, description: 'newest first; at most this many' }),
           },
           { additionalProperties: false },
         ),
