@@ -11,10 +11,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { migrate } from '../server/src/db/migrate.ts'
 import { openDb } from '../server/src/db/open-db.ts'
 import { seedDemoRegions } from '../server/src/db/seed.ts'
+import { createScratchDatabase } from '../test/support/scratch-db.ts'
 import { connectClient, startServer, type TestClient } from '../test/support/server.ts'
 
 const CLIENTS = 5
@@ -27,26 +27,12 @@ function stats(ms: number[]) {
 }
 
 async function scratch(): Promise<{ url?: string; dir?: string; cleanup: () => Promise<void> }> {
-  if (!process.env.DATABASE_URL) {
-    const dir = mkdtempSync(join(tmpdir(), 'gc-bench-'))
-    return { dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
+  if (process.env.DATABASE_URL) {
+    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'gc_bench')
+    return { url, cleanup: drop }
   }
-  const name = `gc_bench_${Date.now()}`
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const u = new URL(process.env.DATABASE_URL)
-  u.pathname = `/${name}`
-  return {
-    url: u.toString(),
-    cleanup: async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
+  const dir = mkdtempSync(join(tmpdir(), 'gc-bench-'))
+  return { dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 const s = await scratch()

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import type { TestProject } from 'vitest/node'
+import { createScratchDatabase } from './support/scratch-db.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,20 +24,7 @@ export default async function setup(project: TestProject) {
   let pgUrl: string | null = null
   let dropDb: (() => Promise<void>) | undefined
   if (process.env.DATABASE_URL) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
-    await admin.connect()
-    const name = `gc_test_${Date.now()}_${process.pid}`
-    await admin.query(`CREATE DATABASE ${name}`)
-    await admin.end()
-    const url = new URL(process.env.DATABASE_URL)
-    url.pathname = `/${name}`
-    pgUrl = url.toString()
-    dropDb = async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    }
+    ;({ url: pgUrl, drop: dropDb } = await createScratchDatabase(process.env.DATABASE_URL, 'gc_test'))
   } else {
     console.log('\n[test] DATABASE_URL is not set: integration suites run against embedded PostGIS only.\n')
   }
