@@ -9,6 +9,8 @@ import { createSocketServer, type GcServer, type SubscribePolicy } from './realt
 import caseRoutes from './routes/api/cases.ts'
 import healthRoutes from './routes/api/health.ts'
 import regionRoutes from './routes/api/regions.ts'
+import resolveRoutes from './routes/api/resolve.ts'
+import regionProfileRoutes from './routes/api/region-profile.ts'
 import { HttpError } from './services/http-error.ts'
 import { validatorCompiler } from './validation.ts'
 
@@ -79,6 +81,8 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
 
   await app.register(healthRoutes)
   await app.register(regionRoutes)
+  await app.register(resolveRoutes)
+  await app.register(regionProfileRoutes)
   await app.register(caseRoutes)
 
   app.get('/api/*', async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such API route' }))

@@ -15,7 +15,11 @@ export async function main(): Promise<void> {
   const applied = await migrate(db)
   if (applied.length) console.log(`[gridcommand] applied migrations: ${applied.join(', ')}`)
   const seed = await seedDemoRegions(db)
-  if (seed.seeded) console.log(`[gridcommand] loaded demo region: ${seed.districts} districts, ${seed.grids} grids`)
+  if (seed.replacedFoundationSlice) console.log('[gridcommand] replaced the Foundation demo slice (and its simulated cases) with the full demo region')
+  if (seed.seeded) {
+    const c = seed.counts
+    console.log(`[gridcommand] loaded demo region 金华市婺城区+金东区: ${c[1]} districts, ${c[2]} streets/towns, ${c[3]} communities/villages, ${c[4]} grids, ${c[5]} micro-grids, ${seed.workers} staff, ${seed.cameras} cameras`)
+  }
 
   const app = await buildApp({ db, webDist: config.webDist, logger: { level: config.logLevel } })
   await app.listen({ port: config.port, host: config.host })

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { CASE_STATUSES, type CaseStatus } from '../domain/case-status.ts'
 import { CATEGORY_CODES, type CategoryCode } from '../domain/categories.ts'
+import { INPUT_CRS, type InputCrs } from '../geo/crs.ts'
 import { LatSchema, LonSchema } from './geo.ts'
 import { RegionRefSchema } from './region.ts'
 
@@ -10,6 +11,9 @@ export const CaseCreateSchema = Type.Object(
     description: Type.String({ minLength: 1, maxLength: 2000 }),
     lon: LonSchema,
     lat: LatSchema,
+    crs: Type.Optional(
+      Type.Unsafe<InputCrs>({ type: 'string', enum: INPUT_CRS, description: 'CRS of lon/lat; gcj02 is converted, storage is WGS84' }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -31,3 +31,39 @@ export interface RegionFeatureCollection {
     geometry: { type: 'Polygon' | 'MultiPolygon'; coordinates: unknown }
   }>
 }
+
+const Counts = Type.Record(Type.String(), Type.Integer(), { description: 'count by key (level number or role)' })
+
+/** GET /api/regions/:id — everything the drill-down panel needs about one region. */
+export const RegionProfileSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  level: Type.Integer({ minimum: 1, maximum: 5 }),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  households: Type.Union([Type.Integer(), Type.Null()]),
+  population: Type.Union([Type.Integer(), Type.Null()]),
+  attributes: Type.Record(Type.String(), Type.Unknown()),
+  validFrom: Type.String({ format: 'date-time' }),
+  validTo: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  areaKm2: Type.Number(),
+  /** [minLon, minLat, maxLon, maxLat] */
+  bbox: Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()]),
+  /** A point inside the region, for labels and fly-to. */
+  center: Type.Tuple([Type.Number(), Type.Number()]),
+  /** From the district down to this region. */
+  chain: Type.Array(RegionRefSchema),
+  children: Type.Integer(),
+  /** Current regions below this one, by level. */
+  descendants: Counts,
+  staff: Type.Object({
+    chief: Type.Union([
+      Type.Object({ id: Type.String(), name: Type.String(), phone: Type.Union([Type.String(), Type.Null()]), status: Type.String() }),
+      Type.Null(),
+    ]),
+    byRole: Counts,
+    onDuty: Type.Integer(),
+  }),
+  cameras: Type.Integer(),
+  openCases: Type.Integer(),
+})
+export type RegionProfile = Static<typeof RegionProfileSchema>

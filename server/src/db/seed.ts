@@ -1,91 +1,89 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import type { Db, Queryable } from './types.ts'
 
-export const DISTRICTS_FILE = new URL('../../../data/sources/jinhua-districts.geojson', import.meta.url)
+/** Output of `npm run data:build` (data/scripts/build-region.ts): the five-level demo region, staff, cameras. */
+export const GENERATED_DIR = new URL('../../../data/generated/', import.meta.url)
+
+const INSERT_REGIONS = `
+  INSERT INTO regions (id, parent_id, level, name, path, geom, households, population, attributes)
+  SELECT f.id, f.parent_id, f.level, f.name,
+         CASE WHEN f.parent_id IS NULL THEN text2ltree(f.id) ELSE p.path || text2ltree(f.id) END,
+         ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(f.geometry), 4326)),
+         f.households, f.population, f.attributes
+    FROM (SELECT e->>'id' AS id, e->'properties'->>'parentId' AS parent_id, (e->'properties'->>'level')::smallint AS level,
+                 e->'properties'->>'name' AS name, (e->'properties'->>'households')::int AS households,
+                 (e->'properties'->>'population')::int AS population,
+                 coalesce(e->'properties'->'attributes', '{}'::jsonb) - 'chiefId' AS attributes,
+                 e->>'geometry' AS geometry
+            FROM jsonb_array_elements($1::jsonb->'features') AS e) f
+    LEFT JOIN regions p ON p.id = f.parent_id`
+
+const INSERT_WORKERS = `
+  INSERT INTO workers (id, name, role, region_id, phone, status, home, position)
+  SELECT w->>'id', w->>'name', w->>'role', w->>'regionId', w->>'phone', 'off_duty',
+         ST_SetSRID(ST_MakePoint((w->'home'->>0)::float8, (w->'home'->>1)::float8), 4326),
+         ST_SetSRID(ST_MakePoint((w->'home'->>0)::float8, (w->'home'->>1)::float8), 4326)
+    FROM jsonb_array_elements($1::jsonb) AS w`
+
+const SET_GRID_CHIEFS = `
+  UPDATE regions r SET chief_id = w.id FROM workers w WHERE w.region_id = r.id AND w.role = 'grid_chief'`
+
+/** Each camera is tagged with the finest region that covers it. */
+const INSERT_CAMERAS = `
+  INSERT INTO cameras (id, name, kind, location, stream_url, status, region_id, region_path)
+  SELECT c.id, c.name, c.kind, c.pt, c.stream_url, 'online', r.id, r.path
+    FROM (SELECT e->>'id' AS id, e->'properties'->>'name' AS name, e->'properties'->>'kind' AS kind,
+                 e->'properties'->>'streamUrl' AS stream_url, ST_SetSRID(ST_GeomFromGeoJSON(e->>'geometry'), 4326) AS pt
+            FROM jsonb_array_elements($1::jsonb->'features') AS e) c
+    LEFT JOIN LATERAL (SELECT id, path FROM regions WHERE valid_to IS NULL AND ST_Covers(geom, c.pt)
+                        ORDER BY level DESC, id LIMIT 1) r ON true`
+
+/** The Foundation's first slice (districts + synthetic level-4 cells named like 330702G0001), replaced on upgrade. */
+const FOUNDATION_SLICE = `
+  SELECT count(*) FILTER (WHERE level = 2)::int AS streets,
+         count(*) FILTER (WHERE level = 4 AND id ~ '^[0-9]{6}G[0-9]{4}$')::int AS foundation_grids
+    FROM regions`
+
+export interface SeedResult {
+  seeded: boolean
+  replacedFoundationSlice: boolean
+  counts: Record<number, number>
+  workers: number
+  cameras: number
+}
+
+const read = (name: string) => readFileSync(new URL(name, GENERATED_DIR), 'utf8')
 
 /**
- * Foundation slice of the demo region: the real boundaries of 婺城区 and 金东区 (Jinhua) and a synthetic layer of
- * grids that partitions each district exactly. The regions issue replaces this with the full five-level dataset.
- *
- * Rules (documented in data/README.md):
- * - The source polygons are invalid (quantised to 1/1024°): repaired with ST_MakeValid, polygons kept.
- * - Neighbouring districts overlap slightly: the district with the lower code keeps the overlap.
- * - Grids are Voronoi cells of seeded random points (denser within 6 km of the city centre, where grids are small
- *   because households are dense) clipped to their district, so they cover it with no gap and no overlap.
+ * Loads the demo region when the database has no regions (first start); one transaction, so a failed load leaves
+ * nothing behind. Level by level, so each row's path extends its parent's.
  */
-const INSERT_DISTRICT = `
-  INSERT INTO regions (id, parent_id, level, name, path, geom, attributes)
-  VALUES ($1, NULL, 1, $2, text2ltree($1),
-          ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON($3), 4326)), 3)),
-          jsonb_build_object('source', $4::text))`
-
-const REMOVE_DISTRICT_OVERLAPS = `
-  UPDATE regions r
-     SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Difference(r.geom, o.taken)), 3))
-    FROM (SELECT a.id, ST_Union(b.geom) AS taken
-            FROM regions a JOIN regions b ON b.level = 1 AND b.id < a.id AND ST_Intersects(a.geom, b.geom)
-           WHERE a.level = 1
-           GROUP BY a.id) o
-   WHERE r.id = o.id`
-
-const GENERATE_GRIDS = `
-  WITH d AS (SELECT id, name, geom FROM regions WHERE level = 1),
-  seeds AS (
-    SELECT d.id,
-           ST_Collect(
-             ST_GeneratePoints(d.geom, $1, $3),
-             ST_GeneratePoints(
-               ST_Intersection(d.geom, ST_Buffer(ST_SetSRID(ST_MakePoint(119.662, 29.088), 4326)::geography, 6000)::geometry),
-               $2, $3)) AS pts
-      FROM d),
-  cells AS (
-    SELECT s.id AS district_id, (ST_Dump(ST_VoronoiPolygons(s.pts, 0, d.geom))).geom AS cell, d.geom AS dgeom
-      FROM seeds s JOIN d ON d.id = s.id),
-  clipped AS (
-    SELECT district_id, ST_Multi(ST_CollectionExtract(ST_Intersection(cell, dgeom), 3)) AS geom FROM cells),
-  numbered AS (
-    SELECT district_id, geom,
-           row_number() OVER (PARTITION BY district_id
-                              ORDER BY ST_Y(ST_PointOnSurface(geom)) DESC, ST_X(ST_PointOnSurface(geom))) AS n
-      FROM clipped
-     WHERE NOT ST_IsEmpty(geom))
-  INSERT INTO regions (id, parent_id, level, name, path, geom, households, population, attributes)
-  SELECT g.id, n.district_id, 4, d.name || '第' || n.n || '网格', text2ltree(n.district_id || '.' || g.id), n.geom,
-         g.households, round(g.households * 2.7)::int, '{"synthetic": true}'::jsonb
-    FROM numbered n
-    JOIN d ON d.id = n.district_id
-   CROSS JOIN LATERAL (SELECT n.district_id || 'G' || lpad(n.n::text, 4, '0') AS id,
-                              300 + (abs(hashtext(n.district_id || n.n)) % 201) AS households) g`
-
-export interface SeedOptions {
-  /** Grids per district spread over the whole district, and within the urban core. */
-  ruralGrids?: number
-  urbanGrids?: number
-  seed?: number
-}
-
-/** Loads the demo regions when the regions table is empty; one transaction, so a failed seed leaves nothing. */
-export async function seedDemoRegions(db: Db, opts: SeedOptions = {}): Promise<{ seeded: boolean; districts: number; grids: number }> {
-  const { ruralGrids = 60, urbanGrids = 140, seed = 20261121 } = opts
+export async function seedDemoRegions(db: Db): Promise<SeedResult> {
   const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM regions')
-  if (rows[0].n > 0) return { seeded: false, ...(await countLevels(db)) }
-  const fc = JSON.parse(readFileSync(DISTRICTS_FILE, 'utf8')) as {
-    source: string
-    features: Array<{ id: string; properties: { name: string }; geometry: unknown }>
+  let replacedFoundationSlice = false
+  if (rows[0].n > 0) {
+    const slice = (await db.query<{ streets: number; foundation_grids: number }>(FOUNDATION_SLICE)).rows[0]
+    if (!(slice.streets === 0 && slice.foundation_grids > 0)) return { seeded: false, replacedFoundationSlice, ...(await countAll(db)) }
+    replacedFoundationSlice = true
   }
+  const files = readdirSync(GENERATED_DIR).filter((f) => /^regions-\d-.*\.geojson$/.test(f)).sort()
   await db.transaction(async (tx) => {
-    for (const f of fc.features) {
-      await tx.query(INSERT_DISTRICT, [f.id, f.properties.name, JSON.stringify(f.geometry), fc.source])
+    if (replacedFoundationSlice) {
+      // Demo data only: the Foundation slice's simulated cases point at grids that no longer exist.
+      await tx.exec('DELETE FROM case_events; DELETE FROM cases; DELETE FROM events; DELETE FROM regions;')
     }
-    await tx.query(REMOVE_DISTRICT_OVERLAPS)
-    await tx.query(GENERATE_GRIDS, [ruralGrids, urbanGrids, seed])
+    for (const file of files) await tx.query(INSERT_REGIONS, [read(file)])
+    await tx.query(INSERT_WORKERS, [read('workers.json')])
+    await tx.query(SET_GRID_CHIEFS)
+    await tx.query(INSERT_CAMERAS, [read('cameras.geojson')])
   })
-  return { seeded: true, ...(await countLevels(db)) }
+  return { seeded: true, replacedFoundationSlice, ...(await countAll(db)) }
 }
 
-async function countLevels(q: Queryable): Promise<{ districts: number; grids: number }> {
-  const { rows } = await q.query<{ districts: number; grids: number }>(
-    `SELECT count(*) FILTER (WHERE level = 1)::int AS districts, count(*) FILTER (WHERE level = 4)::int AS grids FROM regions`,
+async function countAll(q: Queryable): Promise<Omit<SeedResult, 'seeded' | 'replacedFoundationSlice'>> {
+  const { rows } = await q.query<{ level: number; n: number }>('SELECT level, count(*)::int AS n FROM regions GROUP BY level ORDER BY level')
+  const w = await q.query<{ workers: number; cameras: number }>(
+    'SELECT (SELECT count(*) FROM workers)::int AS workers, (SELECT count(*) FROM cameras)::int AS cameras',
   )
-  return rows[0]
+  return { counts: Object.fromEntries(rows.map((r) => [r.level, r.n])), ...w.rows[0] }
 }

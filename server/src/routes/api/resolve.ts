@@ -1,0 +1,71 @@
+import { Type } from 'typebox'
+import { INPUT_CRS, toWgs84, type InputCrs } from '../../../../shared/geo/crs.ts'
+import { ErrorSchema } from '../../../../shared/schemas/common.ts'
+import { LatSchema, LonSchema } from '../../../../shared/schemas/geo.ts'
+import { RegionRefSchema, ResolveResultSchema } from '../../../../shared/schemas/region.ts'
+import type { GcApp } from '../../app.ts'
+import { resolvePoints } from '../../repos/resolve.ts'
+
+/** Most points one batch may carry: one query, answered in well under a second. */
+export const MAX_BATCH_POINTS = 10_000
+
+const CrsSchema = Type.Unsafe<InputCrs>({
+  type: 'string',
+  enum: INPUT_CRS,
+  default: 'wgs84',
+  description: 'CRS of the input coordinates; gcj02 (Chinese map apps) is converted to WGS84',
+})
+const AsOfSchema = Type.String({ format: 'date-time', description: 'resolve against the boundaries valid at this time' })
+
+export default async function resolveRoutes(app: GcApp) {
+  app.get(
+    '/api/regions/resolve',
+    {
+      schema: {
+        querystring: Type.Object(
+          { lon: LonSchema, lat: LatSchema, crs: Type.Optional(CrsSchema), asOf: Type.Optional(AsOfSchema) },
+          { additionalProperties: false },
+        ),
+        response: { 200: ResolveResultSchema, 404: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { lon, lat, crs, asOf } = req.query
+      const [chain] = await resolvePoints(app.db, [toWgs84(lon, lat, crs)], asOf ? new Date(asOf) : undefined)
+      if (chain.regions.length === 0) {
+        return reply.code(404).send({ error: 'outside_coverage', message: 'no region contains this point' })
+      }
+      return { regions: chain.regions }
+    },
+  )
+
+  app.post(
+    '/api/regions/resolve',
+    {
+      bodyLimit: 1024 * 1024,
+      schema: {
+        body: Type.Object(
+          {
+            points: Type.Array(Type.Tuple([LonSchema, LatSchema]), { minItems: 1, maxItems: MAX_BATCH_POINTS, description: '[lon, lat] pairs' }),
+            crs: Type.Optional(CrsSchema),
+            asOf: Type.Optional(AsOfSchema),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            /** In input order: the chain district → finest region, or null outside every region. */
+            results: Type.Array(Type.Union([Type.Array(RegionRefSchema), Type.Null()])),
+          }),
+          400: ErrorSchema,
+        },
+      },
+    },
+    async (req) => {
+      const { points, crs, asOf } = req.body
+      const wgs = crs && crs !== 'wgs84' ? points.map(([lon, lat]) => toWgs84(lon, lat, crs)) : points
+      const chains = await resolvePoints(app.db, wgs, asOf ? new Date(asOf) : undefined)
+      return { results: chains.map((c) => (c.regions.length ? c.regions : null)) }
+    },
+  )
+}
