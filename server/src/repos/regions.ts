@@ -7,7 +7,7 @@ const featureCollection = (from: string) => `
               'type', 'Feature',
               'id', id,
               'properties', json_build_object('id', id, 'name', name, 'level', level, 'parentId', parent_id),
-              'geometry', ST_AsGeoJSON(geom, 6)::json) ORDER BY id), '[]'::json))::text AS fc
+              'geometry', ST_AsGeoJSON(geom, 7)::json) ORDER BY id), '[]'::json))::text AS fc
     FROM ${from}
    WHERE level = $1 AND ($2::text IS NULL OR parent_id = $2)`
 
@@ -16,7 +16,7 @@ const FEATURE_COLLECTION = featureCollection('(SELECT * FROM regions WHERE valid
 const FEATURE_COLLECTION_AS_OF = featureCollection('regions_as_of($3::timestamptz) r')
 
 /**
- * Regions of one level as a GeoJSON FeatureCollection, serialised by PostGIS (6 decimals ≈ 0.1 m): the current
+ * Regions of one level as a GeoJSON FeatureCollection, serialised by PostGIS (7 decimals: the 1e-7° grid the boundaries are stored on, exactly): the current
  * boundaries, or with `asOf` (an ISO date-time) those in force at that moment.
  */
 export async function regionsGeoJson(q: Queryable, level: number, parentId?: string, asOf?: string): Promise<string> {

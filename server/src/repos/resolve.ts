@@ -4,32 +4,26 @@ import type { Queryable } from '../db/types.ts'
 /**
  * Point → region chain, for any number of points in ONE query.
  *
- * Exact and deterministic: for each point the finest region that covers it (boundary included) is chosen —
- * micro-grids first, then any level when no micro-grid covers it — and on a shared edge or vertex the lowest id
- * wins, every time. The chain is that region's ancestors by path, so a child's answer always agrees with its
+ * Exact and deterministic: for each point the finest region that covers it (boundary included) is chosen, and on
+ * a shared edge or vertex the lowest id wins, every time. (Subdividing does not change the answer: the pieces of
+ * a region cover exactly the region.) The chain is that region's ancestors by path, so a child's answer always agrees with its
  * parent's. With `asOf`, the boundaries valid at that time (regions_as_of) are used instead of the current ones.
  */
 function resolveSql(asOf: boolean): string {
-  const src = asOf ? 'regions_as_of($3::timestamptz) r' : 'regions r'
-  const current = asOf ? 'true' : 'r.valid_to IS NULL'
+  // Current boundaries: the subdivided pieces (region_parts, migration 007). As of a past time: whole polygons.
+  const finest = asOf
+    ? `SELECT r.path FROM regions_as_of($3::timestamptz) r WHERE ST_Covers(r.geom, p.pt) ORDER BY r.level DESC, r.id LIMIT 1`
+    : `SELECT r.path FROM region_parts r WHERE ST_Covers(r.geom, p.pt) ORDER BY r.level DESC, r.region_id LIMIT 1`
+  const names = asOf ? 'regions_as_of($3::timestamptz) r' : 'regions r'
   return `
   WITH pts AS (
     SELECT u.ord::int AS ord, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326) AS pt
       FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(lon, lat, ord)),
   finest AS (
-    SELECT p.ord, coalesce(m.path, f.path) AS path
-      FROM pts p
-      LEFT JOIN LATERAL (
-        SELECT r.path FROM ${src}
-         WHERE r.level = 5 AND ${current} AND ST_Covers(r.geom, p.pt)
-         ORDER BY r.id LIMIT 1) m ON true
-      LEFT JOIN LATERAL (
-        SELECT r.path FROM ${src}
-         WHERE m.path IS NULL AND ${current} AND ST_Covers(r.geom, p.pt)
-         ORDER BY r.level DESC, r.id LIMIT 1) f ON true)
+    SELECT p.ord, f.path FROM pts p CROSS JOIN LATERAL (${finest}) f)
   SELECT f.ord, r.id, r.name, r.level
     FROM finest f
-    JOIN ${src} ON r.id = ANY (string_to_array(f.path::text, '.')) AND ${current}
+    JOIN ${names} ON r.id = ANY (string_to_array(f.path::text, '.'))
    ORDER BY f.ord, r.level`
 }
 
