@@ -18,6 +18,8 @@ export default defineConfig({
     // `npm run dev`: Vite serves the page with hot reload and forwards the API and Socket.IO to the server.
     proxy: {
       '/api': `http://127.0.0.1:${serverPort}`,
+      '/ogc': `http://127.0.0.1:${serverPort}`,
+      '/tiles': `http://127.0.0.1:${serverPort}`,
       '/socket.io': { target: `ws://127.0.0.1:${serverPort}`, ws: true },
     },
   },

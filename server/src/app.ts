@@ -11,6 +11,8 @@ import healthRoutes from './routes/api/health.ts'
 import regionRoutes from './routes/api/regions.ts'
 import resolveRoutes from './routes/api/resolve.ts'
 import regionProfileRoutes from './routes/api/region-profile.ts'
+import ogcFeatureRoutes from './routes/ogc/features.ts'
+import tileRoutes from './routes/tiles/tiles.ts'
 import { HttpError } from './services/http-error.ts'
 import { validatorCompiler } from './validation.ts'
 
@@ -84,6 +86,8 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   await app.register(resolveRoutes)
   await app.register(regionProfileRoutes)
   await app.register(caseRoutes)
+  await app.register(ogcFeatureRoutes)
+  await app.register(tileRoutes)
 
   app.get('/api/*', async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such API route' }))
 

@@ -5,26 +5,45 @@ import type { Queryable } from '../db/types.ts'
  * Point → region chain, for any number of points in ONE query.
  *
  * Exact and deterministic: for each point the finest region that covers it (boundary included) is chosen, and on
- * a shared edge or vertex the lowest id wins, every time. (Subdividing does not change the answer: the pieces of
- * a region cover exactly the region.) The chain is that region's ancestors by path, so a child's answer always agrees with its
- * parent's. With `asOf`, the boundaries valid at that time (regions_as_of) are used instead of the current ones.
+ * a shared edge or vertex the lowest id wins, every time. The chain is that region's ancestors, so a child's
+ * answer always agrees with its parent's. Current boundaries come from `region_parts` (migration 006: the same
+ * regions subdivided, each piece carrying its chain); with `asOf`, the boundaries valid at that time
+ * (regions_as_of) are used instead, whole.
+ *
+ * The answer is built by PostgreSQL as one JSON array in input order, `null` where no region covers a point.
  */
-function resolveSql(asOf: boolean): string {
-  // Current boundaries: the subdivided pieces (region_parts, migration 007). As of a past time: whole polygons.
-  const finest = asOf
-    ? `SELECT r.path FROM regions_as_of($3::timestamptz) r WHERE ST_Covers(r.geom, p.pt) ORDER BY r.level DESC, r.id LIMIT 1`
-    : `SELECT r.path FROM region_parts r WHERE ST_Covers(r.geom, p.pt) ORDER BY r.level DESC, r.region_id LIMIT 1`
-  const names = asOf ? 'regions_as_of($3::timestamptz) r' : 'regions r'
-  return `
-  WITH pts AS (
-    SELECT u.ord::int AS ord, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326) AS pt
-      FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(lon, lat, ord)),
+const POINTS = `
+  pts AS (
+    SELECT u.ord, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326) AS pt
+      FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(lon, lat, ord))`
+
+const RESOLVE_CURRENT = `
+  WITH ${POINTS}
+  SELECT coalesce(json_agg(f.chain ORDER BY p.ord), '[]')::text AS results
+    FROM pts p
+    LEFT JOIN LATERAL (
+      SELECT r.chain FROM region_parts r WHERE ST_Covers(r.geom, p.pt) ORDER BY r.level DESC, r.region_id LIMIT 1) f ON true`
+
+const RESOLVE_AS_OF = `
+  WITH ${POINTS},
   finest AS (
-    SELECT p.ord, f.path FROM pts p CROSS JOIN LATERAL (${finest}) f)
-  SELECT f.ord, r.id, r.name, r.level
-    FROM finest f
-    JOIN ${names} ON r.id = ANY (string_to_array(f.path::text, '.'))
-   ORDER BY f.ord, r.level`
+    SELECT p.ord, f.path
+      FROM pts p
+      LEFT JOIN LATERAL (
+        SELECT r.path FROM regions_as_of($3::timestamptz) r WHERE ST_Covers(r.geom, p.pt)
+         ORDER BY r.level DESC, r.id LIMIT 1) f ON true)
+  SELECT coalesce(json_agg(
+           (SELECT json_agg(json_build_object('id', a.id, 'name', a.name, 'level', a.level) ORDER BY a.level)
+              FROM regions_as_of($3::timestamptz) a WHERE a.id = ANY (string_to_array(f.path::text, '.')))
+           ORDER BY f.ord), '[]')::text AS results
+    FROM finest f`
+
+/** The chains for `points` ([lon, lat] in WGS84) as a JSON array text, in input order, null outside coverage. */
+export async function resolvePointsJson(q: Queryable, points: ReadonlyArray<readonly [number, number]>, asOf?: Date): Promise<string> {
+  const params: unknown[] = [points.map((p) => p[0]), points.map((p) => p[1])]
+  if (asOf) params.push(asOf.toISOString())
+  const { rows } = await q.query<{ results: string }>(asOf ? RESOLVE_AS_OF : RESOLVE_CURRENT, params)
+  return rows[0].results
 }
 
 export interface ResolvedChain {
@@ -34,15 +53,11 @@ export interface ResolvedChain {
   path: string | null
 }
 
-/** Chains for `points` ([lon, lat] in WGS84), in input order. */
 export async function resolvePoints(q: Queryable, points: ReadonlyArray<readonly [number, number]>, asOf?: Date): Promise<ResolvedChain[]> {
-  const params: unknown[] = [points.map((p) => p[0]), points.map((p) => p[1])]
-  if (asOf) params.push(asOf.toISOString())
-  const { rows } = await q.query<{ ord: number; id: string; name: string; level: number }>(resolveSql(Boolean(asOf)), params)
-  const out: ResolvedChain[] = points.map(() => ({ regions: [], path: null }))
-  for (const r of rows) out[r.ord - 1].regions.push({ id: r.id, name: r.name, level: r.level })
-  for (const c of out) c.path = c.regions.length ? c.regions.map((r) => r.id).join('.') : null
-  return out
+  const chains = JSON.parse(await resolvePointsJson(q, points, asOf)) as Array<RegionRef[] | null>
+  return chains.map((regions) =>
+    regions ? { regions: regions.map(({ id, name, level }) => ({ id, name, level })), path: regions.map((r) => r.id).join('.') } : { regions: [], path: null },
+  )
 }
 
 export async function resolvePoint(q: Queryable, lon: number, lat: number, asOf?: Date): Promise<ResolvedChain> {

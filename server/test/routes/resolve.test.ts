@@ -255,10 +255,10 @@ describe.each(DB_MODES)('resolution follows every change to regions (%s)', (mode
     db = await testDb(mode)
   })
   afterAll(async () => {
-    await db.query(`DELETE FROM regions WHERE id = 'TRESOLVE1'`)
+    await db.query(`DELETE FROM regions WHERE id IN ('TRESOLVE1C', 'TRESOLVE1')`)
   })
 
-  it('keeps the subdivided pieces in step with inserts, moves, retirement and deletion', async () => {
+  it('keeps the subdivided pieces in step with inserts, moves, retirement, renames and deletion', async () => {
     const { resolvePoint } = await import('../../src/repos/resolve.ts')
     const square = (x: number, y: number) => `ST_Multi(ST_MakeEnvelope(${x}, ${y}, ${x + 1}, ${y + 1}, 4326))`
     await db.query(`INSERT INTO regions (id, level, name, path, geom) VALUES ('TRESOLVE1', 1, 'test', 'TRESOLVE1', ${square(100, 10)})`)
@@ -270,8 +270,19 @@ describe.each(DB_MODES)('resolution follows every change to regions (%s)', (mode
     expect((await resolvePoint(db, 102.5, 10.5)).regions).toEqual([])
     await db.query(`UPDATE regions SET valid_to = NULL WHERE id = 'TRESOLVE1'`)
     expect((await resolvePoint(db, 102.5, 10.5)).regions.map((r) => r.id)).toEqual(['TRESOLVE1'])
+    // A child, then a rename of its parent: the child's chain carries the new name.
+    await db.query(`INSERT INTO regions (id, parent_id, level, name, path, geom)
+                    VALUES ('TRESOLVE1C', 'TRESOLVE1', 2, 'child', 'TRESOLVE1.TRESOLVE1C', ST_Multi(ST_MakeEnvelope(102, 10, 102.5, 11, 4326)))`)
+    expect((await resolvePoint(db, 102.2, 10.5)).regions).toEqual([
+      { id: 'TRESOLVE1', name: 'test', level: 1 },
+      { id: 'TRESOLVE1C', name: 'child', level: 2 },
+    ])
+    await db.query(`UPDATE regions SET name = 'renamed' WHERE id = 'TRESOLVE1'`)
+    expect((await resolvePoint(db, 102.2, 10.5)).regions[0]).toEqual({ id: 'TRESOLVE1', name: 'renamed', level: 1 })
+    expect((await resolvePoint(db, 102.7, 10.5)).regions).toEqual([{ id: 'TRESOLVE1', name: 'renamed', level: 1 }])
+    await db.query(`DELETE FROM regions WHERE id IN ('TRESOLVE1C')`)
     await db.query(`DELETE FROM regions WHERE id = 'TRESOLVE1'`)
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM region_parts WHERE region_id = 'TRESOLVE1'`)
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM region_parts WHERE region_id LIKE 'TRESOLVE1%'`)
     expect(rows[0].n).toBe(0)
   })
 })

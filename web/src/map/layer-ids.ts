@@ -5,6 +5,8 @@
 export const SOURCE = {
   districts: 'gc-districts',
   grids: 'gc-grids',
+  /** Vector tiles from /tiles/microgrids (server/src/routes/tiles). */
+  microgrids: 'gc-microgrids',
   cases: 'gc-cases',
   /** Only the cases younger than NEW_CASE_WINDOW_MS: the pulse layer draws from it. */
   casesNew: 'gc-cases-new',
@@ -16,6 +18,8 @@ export const LAYER = {
   gridFill: 'gc-grid-fill',
   gridOutline: 'gc-grid-outline',
   gridHover: 'gc-grid-hover',
+  microgridFill: 'gc-microgrid-fill',
+  microgridOutline: 'gc-microgrid-outline',
   districtFill: 'gc-district-fill',
   districtGlow: 'gc-district-glow',
   districtOutline: 'gc-district-outline',
@@ -29,6 +33,8 @@ export const LAYER_ORDER: readonly LayerId[] = [
   LAYER.background,
   LAYER.districtFill,
   LAYER.gridFill,
+  LAYER.microgridFill,
+  LAYER.microgridOutline,
   LAYER.gridOutline,
   LAYER.gridHover,
   LAYER.districtGlow,

@@ -7,11 +7,13 @@ import { casePulseLayers, casePulseSource } from './case-pulse.ts'
 import { caseLayers, caseSource } from './cases.ts'
 import { districtLayers, districtSource } from './districts.ts'
 import { gridLayers, gridSource } from './grids.ts'
+import { microgridLayers, microgridSource } from './microgrids.ts'
 
 export function allSources(): Record<SourceId, SourceSpecification> {
   return {
     [SOURCE.districts]: districtSource(),
     [SOURCE.grids]: gridSource(),
+    [SOURCE.microgrids]: microgridSource(),
     [SOURCE.cases]: caseSource(),
     [SOURCE.casesNew]: casePulseSource(),
   }
@@ -19,7 +21,7 @@ export function allSources(): Record<SourceId, SourceSpecification> {
 
 /** Our data layers, bottom to top (the background is in the base style). */
 export function allLayers(): LayerSpecification[] {
-  const layers = [...districtLayers(), ...gridLayers(), ...casePulseLayers(), ...caseLayers()]
+  const layers = [...districtLayers(), ...gridLayers(), ...microgridLayers(), ...casePulseLayers(), ...caseLayers()]
   const rank = (l: LayerSpecification) => {
     const i = LAYER_ORDER.indexOf(l.id as (typeof LAYER_ORDER)[number])
     return i < 0 ? LAYER_ORDER.length : i
