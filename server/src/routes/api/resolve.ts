@@ -53,10 +53,13 @@ export default async function resolveRoutes(app: GcApp) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            /** In input order: the chain district → finest region, or null outside every region. */
-            results: Type.Array(Type.Union([Type.Array(RegionRefSchema), Type.Null()])),
-          }),
+          // The body is built by PostgreSQL and sent as it is: typed as text here, documented with its shape.
+          200: Type.Unsafe<string>(
+            Type.Object({
+              /** In input order: the chain district → finest region, or null outside every region. */
+              results: Type.Array(Type.Union([Type.Array(RegionRefSchema), Type.Null()])),
+            }),
+          ),
           400: ErrorSchema,
         },
       },
