@@ -9,6 +9,7 @@ import { createSocketServer, type GcServer, type SubscribePolicy } from './realt
 import caseRoutes from './routes/api/cases.ts'
 import healthRoutes from './routes/api/health.ts'
 import regionRoutes from './routes/api/regions.ts'
+import regionImportRoutes from './routes/api/region-import.ts'
 import resolveRoutes from './routes/api/resolve.ts'
 import regionProfileRoutes from './routes/api/region-profile.ts'
 import ogcFeatureRoutes from './routes/ogc/features.ts'
@@ -83,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
 
   await app.register(healthRoutes)
   await app.register(regionRoutes)
+  await app.register(regionImportRoutes)
   await app.register(resolveRoutes)
   await app.register(regionProfileRoutes)
   await app.register(caseRoutes)

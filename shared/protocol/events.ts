@@ -8,6 +8,8 @@ export interface Sequenced {
 /** Server → client broadcasts, named `domain:past-participle`. */
 export interface ServerToClientEvents {
   'case:created': (event: Sequenced & { case: Case }) => void
+  /** Boundaries changed (POST /api/regions/import): dashboards reload their region layers. */
+  'regions:imported': (event: Sequenced & { created: number; updated: number; unchanged: number; repathed: number; idCount: number }) => void
 }
 
 /** Client → server commands, named `domain:verb`; every command is answered with an Ack. */

@@ -60,8 +60,10 @@ describe.each(DB_MODES)('Socket.IO case:created (%s)', (mode) => {
     const refused = await postJson(`${url}/api/cases`, { category: 'sanitation', description: 'far away', lon: 121.47, lat: 31.23 })
     expect(refused.status).toBe(422)
     // A later accepted case arrives, and it is the only one: the refused report left no event behind.
+    // (Listen before posting: the push can arrive before the POST's response.)
+    const arrived = waitFor<void>((done) => s.once('case:created', () => done()), PUSH_DEADLINE_MS, 'accepted case')
     const accepted = await postJson(`${url}/api/cases`, { category: 'sanitation', description: 'here', lon: 119.65, lat: 29.08 })
-    await waitFor<void>((done) => s.once('case:created', () => done()), PUSH_DEADLINE_MS, 'accepted case')
+    await arrived
     expect(seen).toHaveLength(1)
     expect((seen[0] as { case: Case }).case.id).toBe(accepted.body.id)
   })
