@@ -17,6 +17,8 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import { postgis } from '@electric-sql/pglite-postgis'
 import { bbox as turfBbox, booleanPointInPolygon } from '@turf/turf'
@@ -24,7 +26,9 @@ import type { Feature, MultiPolygon, Polygon } from 'geojson'
 
 const SEED = 20261121
 const GRID_SIZE = 1e-7 // degrees (~1 cm): every vertex is on this grid
-const OUT_DIR = new URL('../generated/', import.meta.url)
+/** `--out DIR` writes elsewhere (the reproducibility test compares such a run with data/generated/). */
+const outArg = process.argv.indexOf('--out')
+const OUT_DIR = outArg > 0 ? pathToFileURL(resolve(process.argv[outArg + 1]) + '/') : new URL('../generated/', import.meta.url)
 const SOURCES = new URL('../sources/', import.meta.url)
 
 /** Household totals (≈ residents / 2.6, census order of magnitude) that the density model is scaled to. */
