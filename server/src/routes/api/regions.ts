@@ -25,5 +25,3 @@ export default async function regionRoutes(app: GcApp) {
     },
   )
 }
-
-export { ErrorSchema } from '../../../../shared/schemas/common.ts'

@@ -3,8 +3,8 @@ import { Type, type Static } from 'typebox'
 
 export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84'
 
-/** The server's error shape (see app.ts): { error, message, field? }. */
-export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.Optional(Type.String()), field: Type.Optional(Type.String()) })
+/** The server's one error shape, { error, message, field? } (shared/schemas/common.ts). */
+export { ErrorSchema } from '../../../../shared/schemas/common.ts'
 
 export const LinkSchema = Type.Object({
   href: Type.String(),
