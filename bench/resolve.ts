@@ -14,6 +14,7 @@ import RBush from 'rbush'
 import { migrate } from '../server/src/db/migrate.ts'
 import { openDb } from '../server/src/db/open-db.ts'
 import { seedDemoRegions } from '../server/src/db/seed.ts'
+import { resolvePoint } from '../server/src/repos/resolve.ts'
 import { createScratchDatabase } from '../test/support/scratch-db.ts'
 import { startServer } from '../test/support/server.ts'
 
@@ -37,7 +38,7 @@ const db = await openDb({ databaseUrl: scratch?.url, dataDir: dir })
 await migrate(db)
 await seedDemoRegions(db)
 if (db.mode === 'postgres') await db.query('ANALYZE')
-const { app, url } = await startServer({ db })
+const { app, url } = await startServer({ db, relayPollMs: 1000 })
 
 // --- API ---
 for (let i = 0; i < 50; i++) await fetch(`${url}/api/regions/resolve?lon=${point()[0]}&lat=${point()[1]}`) // warm-up
@@ -48,6 +49,21 @@ for (let i = 0; i < SINGLE; i++) {
   const res = await fetch(`${url}/api/regions/resolve?lon=${lon}&lat=${lat}`)
   await res.arrayBuffer()
   single.push(performance.now() - t0)
+}
+// The same lookups from a separate client process (the server alone in this one).
+const { execFile } = await import('node:child_process')
+const remote: number[] = await new Promise((resolve, reject) =>
+  execFile(process.execPath, ['--import', 'tsx', new URL('./http-client.ts', import.meta.url).pathname, url, String(SINGLE), '7'], { maxBuffer: 64 << 20 }, (err, out) =>
+    err ? reject(err) : resolve(JSON.parse(out)),
+  ),
+)
+// The same lookups without HTTP, straight through the repository (one query each).
+const direct: number[] = []
+for (let i = 0; i < SINGLE; i++) {
+  const [lon, lat] = point()
+  const t0 = performance.now()
+  await resolvePoint(db, lon, lat)
+  direct.push(performance.now() - t0)
 }
 const batches: Array<Array<[number, number]>> = Array.from({ length: BATCHES }, () => Array.from({ length: BATCH }, point))
 let inside = 0
@@ -87,7 +103,9 @@ const jsSec = (performance.now() - tj) / 1000
 
 console.log(`database: ${db.mode}; ${SINGLE} single lookups; ${BATCHES} × ${BATCH} batch points; ${fc.features.length} micro-grids`)
 console.table({
-  'API GET /api/regions/resolve (full chain, HTTP)': { 'p50 ms': pct(single, 0.5).toFixed(3), 'p99 ms': pct(single, 0.99).toFixed(3), 'points/s': '' },
+  'API GET /api/regions/resolve, client in the server process': { 'p50 ms': pct(single, 0.5).toFixed(3), 'p99 ms': pct(single, 0.99).toFixed(3), 'points/s': '' },
+  'API GET, client in a separate process': { 'p50 ms': pct(remote, 0.5).toFixed(3), 'p99 ms': pct(remote, 0.99).toFixed(3), 'points/s': '' },
+  'resolvePoint() in process (one SQL query, no HTTP)': { 'p50 ms': pct(direct, 0.5).toFixed(3), 'p99 ms': pct(direct, 0.99).toFixed(3), 'points/s': '' },
   'API POST /api/regions/resolve, 10,000 per request': { 'p50 ms': '', 'p99 ms': '', 'points/s': Math.round((BATCHES * BATCH) / batchSec) },
   'baseline: rbush + turf in-process (finest level only)': {
     'p50 ms': pct(jsSingle, 0.5).toFixed(3), 'p99 ms': pct(jsSingle, 0.99).toFixed(3), 'points/s': Math.round((BATCHES * BATCH) / jsSec),
