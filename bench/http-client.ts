@@ -3,6 +3,8 @@
  * latency measured is the server's plus loopback, not the event loop of a client sharing its process.
  * argv: URL COUNT SEED; prints a JSON array of milliseconds.
  */
+export {}
+
 const [url, count, seedArg] = process.argv.slice(2)
 let seed = Number(seedArg)
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
