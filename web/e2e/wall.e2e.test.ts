@@ -91,6 +91,32 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
     await expect.poll(title).toBe(zh)
   })
 
+  it('reloads the boundaries after an import, without moving the map', async () => {
+    const view = () => page.evaluate(() => {
+      const m = (window as any).__gridcommand.map
+      return { center: m.getCenter().toArray().map((x: number) => x.toFixed(6)), zoom: m.getZoom().toFixed(4) }
+    })
+    const districts = () => page.evaluate(() => (window as any).__gridcommand.pinia.state.value.regions.districts.features.length as number)
+    const before = { view: await view(), districts: await districts() }
+    const db = await testDb('embedded')
+    try {
+      const res = await fetch(`${url}/api/regions/import`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: 'FeatureCollection',
+          features: [{ type: 'Feature', properties: { id: 'TE2E1', name: '测试区', level: 1 },
+            geometry: { type: 'Polygon', coordinates: [[[100, 10], [100.1, 10], [100.1, 10.1], [100, 10.1], [100, 10]]] } }],
+        }),
+      })
+      expect(res.status).toBe(200)
+      await expect.poll(districts, { timeout: 15_000 }).toBe(before.districts + 1)
+      expect(await view()).toEqual(before.view)
+    } finally {
+      await db.query(`DELETE FROM regions WHERE id = 'TE2E1'`)
+    }
+  })
+
   it('fetched nothing from outside our server and threw no page errors', () => {
     expect(foreignRequests).toEqual([])
     expect(pageErrors).toEqual([])

@@ -7,6 +7,7 @@ import { io, type Socket } from 'socket.io-client'
 import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/protocol/events.ts'
 import { useCasesStore } from '../stores/cases.ts'
 import { useConnectionStore } from '../stores/connection.ts'
+import { useRegionsStore } from '../stores/regions.ts'
 
 export type GcSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -21,6 +22,7 @@ const SERVER_CLOSE_RETRY_MS = 1500
 export function startRealtime(pinia: Pinia): Realtime {
   const cases = useCasesStore(pinia)
   const connection = useConnectionStore(pinia)
+  const regions = useRegionsStore(pinia)
   const socket: GcSocket = io({ transports: ['websocket', 'polling'] })
 
   let everConnected = false
@@ -52,6 +54,11 @@ export function startRealtime(pinia: Pinia): Realtime {
 
   socket.on('connect_error', (err) => {
     connection.setState('offline', err.message)
+  })
+
+  socket.on('regions:imported', (event) => {
+    connection.noteSeq(event.seq)
+    regions.reloadAfterImport(event.seq).catch((err) => console.warn('[gridcommand] region reload failed:', err instanceof Error ? err.message : err))
   })
 
   socket.on('case:created', (event) => {

@@ -35,5 +35,17 @@ export const useRegionsStore = defineStore('regions', () => {
     }
   }
 
-  return { districts, grids, loading, error, byId, loaded, load }
+  /**
+   * Sequence number of the last boundary import seen (0: none). Tile layers put it in their URLs, so the browser
+   * fetches fresh tiles instead of the cached ones.
+   */
+  const boundaryVersion = ref(0)
+
+  /** Boundaries changed on the server (a `regions:imported` event): fetch them again. */
+  async function reloadAfterImport(seq: number): Promise<void> {
+    boundaryVersion.value = seq
+    await load()
+  }
+
+  return { districts, grids, loading, error, byId, loaded, load, boundaryVersion, reloadAfterImport }
 })

@@ -18,8 +18,9 @@ const COLORS = { fill: '#2a8fc0', outline: '#6fd6ee' } as const
  * Absolute, because MapLibre's workers fetch the tiles and have no page URL to resolve a relative one against.
  * `origin` defaults to the page's own (the server that served it serves the tiles).
  */
-export function microgridTileUrl(origin: string = globalThis.location?.origin ?? ''): string {
-  return `${origin}/tiles/microgrids/{z}/{x}/{y}.mvt`
+export function microgridTileUrl(origin: string = globalThis.location?.origin ?? '', boundaryVersion = 0): string {
+  // `v` changes after a boundary import, so cached tiles of the old boundaries are not reused.
+  return `${origin}/tiles/microgrids/{z}/{x}/{y}.mvt${boundaryVersion ? `?v=${boundaryVersion}` : ''}`
 }
 
 export function microgridSource(origin?: string): VectorSourceSpecification {
