@@ -8,13 +8,7 @@
  *
  * Uses a temporary data dir / scratch database, 5 clients, 200 sequential reports.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { migrate } from '../server/src/db/migrate.ts'
-import { openDb } from '../server/src/db/open-db.ts'
-import { seedDemoRegions } from '../server/src/db/seed.ts'
-import { createScratchDatabase } from '../test/support/scratch-db.ts'
+import { openBenchDb } from './bench-db.ts'
 import { connectClient, startServer, type TestClient } from '../test/support/server.ts'
 
 const CLIENTS = 5
@@ -26,19 +20,7 @@ function stats(ms: number[]) {
   return { n: s.length, p50: q(0.5).toFixed(2), p95: q(0.95).toFixed(2), max: s.at(-1)!.toFixed(2) }
 }
 
-async function scratch(): Promise<{ url?: string; dir?: string; cleanup: () => Promise<void> }> {
-  if (process.env.DATABASE_URL) {
-    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'gc_bench')
-    return { url, cleanup: drop }
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'gc-bench-'))
-  return { dir, cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
-}
-
-const s = await scratch()
-const db = await openDb({ databaseUrl: s.url, dataDir: s.dir ?? '' })
-await migrate(db)
-await seedDemoRegions(db)
+const { db, dispose } = await openBenchDb()
 const { app, url } = await startServer({ db, relayPollMs: 1000 })
 const clients: TestClient[] = await Promise.all(Array.from({ length: CLIENTS }, () => connectClient(url)))
 
@@ -72,5 +54,4 @@ console.table({ 'baseline: bare io.emit → all clients': stats(baseline), 'POST
 
 for (const c of clients) c.disconnect()
 await app.close()
-await db.close()
-await s.cleanup()
+await dispose()

@@ -6,17 +6,11 @@
  *   node --import tsx bench/resolve.ts                      # embedded PostGIS
  *   DATABASE_URL=postgres://… node --import tsx bench/resolve.ts
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { booleanPointInPolygon } from '@turf/turf'
+import { bbox, booleanPointInPolygon } from '@turf/turf'
 import RBush from 'rbush'
-import { migrate } from '../server/src/db/migrate.ts'
-import { openDb } from '../server/src/db/open-db.ts'
-import { seedDemoRegions } from '../server/src/db/seed.ts'
 import { resolvePoint } from '../server/src/repos/resolve.ts'
-import { createScratchDatabase } from '../test/support/scratch-db.ts'
 import { startServer } from '../test/support/server.ts'
+import { openBenchDb } from './bench-db.ts'
 
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 2000)
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 5)
@@ -32,12 +26,7 @@ function pct(ms: number[], p: number) {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]
 }
 
-const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'gc_bench') : undefined
-const dir = scratch ? '' : mkdtempSync(join(tmpdir(), 'gc-bench-'))
-const db = await openDb({ databaseUrl: scratch?.url, dataDir: dir })
-await migrate(db)
-await seedDemoRegions(db)
-if (db.mode === 'postgres') await db.query('ANALYZE')
+const { db, dispose } = await openBenchDb()
 const { app, url } = await startServer({ db, relayPollMs: 1000 })
 
 // --- API ---
@@ -81,10 +70,8 @@ const tIndex = performance.now()
 const index = new RBush<{ minX: number; minY: number; maxX: number; maxY: number; f: any }>()
 index.load(
   fc.features.map((f) => {
-    const ring = (f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates[0])[0] as number[][]
-    const xs = (f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates).flatMap((p: number[][][]) => p[0])
-    void ring
-    return { minX: Math.min(...xs.map((c: number[]) => c[0])), minY: Math.min(...xs.map((c: number[]) => c[1])), maxX: Math.max(...xs.map((c: number[]) => c[0])), maxY: Math.max(...xs.map((c: number[]) => c[1])), f }
+    const [minX, minY, maxX, maxY] = bbox(f)
+    return { minX, minY, maxX, maxY, f }
   }),
 )
 const indexMs = performance.now() - tIndex
@@ -114,6 +101,4 @@ console.table({
 console.log(`inside coverage: API ${inside}, baseline ${jsInside} of ${BATCHES * BATCH}; baseline index build ${indexMs.toFixed(0)} ms`)
 
 await app.close()
-await db.close()
-await scratch?.drop()
-if (dir) rmSync(dir, { recursive: true, force: true })
+await dispose()

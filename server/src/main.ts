@@ -15,8 +15,8 @@ export async function main(): Promise<void> {
   const applied = await migrate(db)
   if (applied.length) console.log(`[gridcommand] applied migrations: ${applied.join(', ')}`)
   const seed = await seedDemoRegions(db)
-  if (seed.replacedFoundationSlice) console.log('[gridcommand] replaced the Foundation demo slice (and its simulated cases) with the full demo region')
   if (seed.seeded) {
+    if (seed.replacedFoundationSlice) console.log('[gridcommand] replaced the Foundation demo slice (and its simulated cases) with the full demo region')
     const c = seed.counts
     console.log(`[gridcommand] loaded demo region 金华市婺城区+金东区: ${c[1]} districts, ${c[2]} streets/towns, ${c[3]} communities/villages, ${c[4]} grids, ${c[5]} micro-grids, ${seed.workers} staff, ${seed.cameras} cameras`)
   }

@@ -28,15 +28,18 @@ const INSERT_WORKERS = `
 const SET_GRID_CHIEFS = `
   UPDATE regions r SET chief_id = w.id FROM workers w WHERE w.region_id = r.id AND w.role = 'grid_chief'`
 
-/** Each camera is tagged with the finest region that covers it. */
+/**
+ * Each camera is tagged with the finest region that covers it, by the same rule as point resolution
+ * (server/src/repos/resolve.ts): the region_parts the trigger built for the regions inserted just before.
+ */
 const INSERT_CAMERAS = `
   INSERT INTO cameras (id, name, kind, location, stream_url, status, region_id, region_path)
-  SELECT c.id, c.name, c.kind, c.pt, c.stream_url, 'online', r.id, r.path
+  SELECT c.id, c.name, c.kind, c.pt, c.stream_url, 'online', r.region_id, r.path
     FROM (SELECT e->>'id' AS id, e->'properties'->>'name' AS name, e->'properties'->>'kind' AS kind,
                  e->'properties'->>'streamUrl' AS stream_url, ST_SetSRID(ST_GeomFromGeoJSON(e->>'geometry'), 4326) AS pt
             FROM jsonb_array_elements($1::jsonb->'features') AS e) c
-    LEFT JOIN LATERAL (SELECT id, path FROM regions WHERE valid_to IS NULL AND ST_Covers(geom, c.pt)
-                        ORDER BY level DESC, id LIMIT 1) r ON true`
+    LEFT JOIN LATERAL (SELECT region_id, path FROM region_parts WHERE ST_Covers(geom, c.pt)
+                        ORDER BY level DESC, region_id LIMIT 1) r ON true`
 
 /** The Foundation's first slice (districts + synthetic level-4 cells named like 330702G0001), replaced on upgrade. */
 const FOUNDATION_SLICE = `
@@ -44,13 +47,10 @@ const FOUNDATION_SLICE = `
          count(*) FILTER (WHERE level = 4 AND id ~ '^[0-9]{6}G[0-9]{4}$')::int AS foundation_grids
     FROM regions`
 
-export interface SeedResult {
-  seeded: boolean
-  replacedFoundationSlice: boolean
-  counts: Record<number, number>
-  workers: number
-  cameras: number
-}
+/** What a first start loaded; `seeded: false` when the database already held regions (nothing counted then). */
+export type SeedResult =
+  | { seeded: false }
+  | { seeded: true; replacedFoundationSlice: boolean; counts: Record<number, number>; workers: number; cameras: number }
 
 const read = (name: string) => readFileSync(new URL(name, GENERATED_DIR), 'utf8')
 
@@ -63,7 +63,7 @@ export async function seedDemoRegions(db: Db): Promise<SeedResult> {
   let replacedFoundationSlice = false
   if (rows[0].n > 0) {
     const slice = (await db.query<{ streets: number; foundation_grids: number }>(FOUNDATION_SLICE)).rows[0]
-    if (!(slice.streets === 0 && slice.foundation_grids > 0)) return { seeded: false, replacedFoundationSlice, ...(await countAll(db)) }
+    if (!(slice.streets === 0 && slice.foundation_grids > 0)) return { seeded: false }
     replacedFoundationSlice = true
   }
   const files = readdirSync(GENERATED_DIR).filter((f) => /^regions-\d-.*\.geojson$/.test(f)).sort()
@@ -80,7 +80,7 @@ export async function seedDemoRegions(db: Db): Promise<SeedResult> {
   return { seeded: true, replacedFoundationSlice, ...(await countAll(db)) }
 }
 
-async function countAll(q: Queryable): Promise<Omit<SeedResult, 'seeded' | 'replacedFoundationSlice'>> {
+async function countAll(q: Queryable): Promise<{ counts: Record<number, number>; workers: number; cameras: number }> {
   const { rows } = await q.query<{ level: number; n: number }>('SELECT level, count(*)::int AS n FROM regions GROUP BY level ORDER BY level')
   const w = await q.query<{ workers: number; cameras: number }>(
     'SELECT (SELECT count(*) FROM workers)::int AS workers, (SELECT count(*) FROM cameras)::int AS cameras',

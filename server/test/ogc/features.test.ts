@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type GcApp } from '../../src/app.ts'
 import type { Db } from '../../src/db/types.ts'
 import { COLLECTION_IDS } from '../../src/repos/features.ts'
-import { DB_MODES, testDb } from '../../../test/support/db.ts'
-import { startServer } from '../../../test/support/server.ts'
+import { DB_MODES } from '../../../test/support/db.ts'
 import {
   CAMERA_FIXTURES,
   CURRENT_REGION_FIXTURES,
@@ -14,10 +13,10 @@ import {
   LEVEL_OF_COLLECTION,
   PREFIX,
   REGION_FIXTURES,
-  deleteFixtures,
   expectedCameraProperties,
   expectedRegionProperties,
-  insertFixtures,
+  closeFixtureServer,
+  openFixtureServer,
 } from './fixtures.ts'
 
 const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84'
@@ -57,14 +56,9 @@ describe.each(DB_MODES)('OGC API – Features at /ogc (%s)', (mode) => {
   let url: string
 
   beforeAll(async () => {
-    db = await testDb(mode)
-    await insertFixtures(db)
-    ;({ app, url } = await startServer({ db }))
+    ;({ db, app, url } = await openFixtureServer(mode))
   })
-  afterAll(async () => {
-    await app?.close()
-    if (db) await deleteFixtures(db)
-  })
+  afterAll(() => closeFixtureServer(db, app))
 
   it('the landing page links to itself, the API definition, the conformance classes and the collections', async () => {
     const res = await getJson(`${url}/ogc`)

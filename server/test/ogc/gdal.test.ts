@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GcApp } from '../../src/app.ts'
 import type { Db } from '../../src/db/types.ts'
 import { COLLECTION_IDS } from '../../src/repos/features.ts'
-import { DB_MODES, testDb } from '../../../test/support/db.ts'
-import { startServer } from '../../../test/support/server.ts'
-import { deleteFixtures, insertFixtures } from './fixtures.ts'
+import { DB_MODES } from '../../../test/support/db.ts'
+import { closeFixtureServer, openFixtureServer } from './fixtures.ts'
 
 /** GDAL's OGC API – Features client (Debian: apt-get install gdal-bin), a real third-party reader of /ogc. */
 const OGRINFO = process.env.OGRINFO_PATH || '/usr/bin/ogrinfo'
@@ -36,16 +35,11 @@ describe.skipIf(!HAVE_OGRINFO)('GDAL ogrinfo reads /ogc', () => {
     let root: string
 
     beforeAll(async () => {
-      db = await testDb(mode)
-      await insertFixtures(db)
-      const { app: a, url } = await startServer({ db })
-      app = a
+      let url: string
+      ;({ db, app, url } = await openFixtureServer(mode))
       root = `OAPIF:${url}/ogc`
     })
-    afterAll(async () => {
-      await app?.close()
-      if (db) await deleteFixtures(db)
-    })
+    afterAll(() => closeFixtureServer(db, app))
 
     it('lists the six collections as layers with their geometry types', async () => {
       const out = await ogrinfo('-so', root)

@@ -1,4 +1,4 @@
-import { booleanPointInPolygon } from '@turf/turf'
+import { bbox as turfBbox, booleanPointInPolygon } from '@turf/turf'
 import type { Feature, MultiPolygon, Polygon } from 'geojson'
 import RBush from 'rbush'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,12 +20,7 @@ function prng(seed: number) {
   }
 }
 
-function bbox(f: Area): [number, number, number, number] {
-  const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates
-  let [a, b, c, d] = [Infinity, Infinity, -Infinity, -Infinity]
-  for (const p of polys) for (const [x, y] of p[0]) [a, b, c, d] = [Math.min(a, x), Math.min(b, y), Math.max(c, x), Math.max(d, y)]
-  return [a, b, c, d]
-}
+const bbox = (f: Area) => turfBbox(f) as [number, number, number, number]
 
 /** Distance in degrees from a point to the nearest edge of a (multi)polygon. */
 function edgeDistance([px, py]: [number, number], f: Area): number {
@@ -159,12 +154,13 @@ describe.each(DB_MODES)('point → region resolution (%s)', (mode) => {
   })
 
   it('converts GCJ-02 input (Chinese map apps) to WGS84 before resolving', async () => {
-    // A point well inside a micro-grid, shifted into GCJ-02 the way AMap would report it (≈ +0.0047°, −0.0025° here).
-    const wgs: [number, number] = byLevel.get(5)!.byId.get(( await resolve([[119.652, 29.083]]))[0]!.at(-1)!.id)!.geometry.type ? [119.652, 29.083] : [0, 0]
+    // A point inside a micro-grid, shifted into GCJ-02 the way AMap would report it (about 0.005° here).
+    const wgs: [number, number] = [119.652, 29.083]
     const gcoord = (await import('gcoord')).default
     const gcj = gcoord.transform(wgs, gcoord.WGS84, gcoord.GCJ02) as [number, number]
     expect(Math.abs(gcj[0] - wgs[0]) + Math.abs(gcj[1] - wgs[1])).toBeGreaterThan(0.003)
     const [fromWgs] = await resolve([wgs])
+    expect(fromWgs!.map((r) => r.level)).toEqual([1, 2, 3, 4, 5])
     const [fromGcj] = await resolve([gcj], { crs: 'gcj02' })
     const [gcjTakenAsWgs] = await resolve([gcj])
     expect(fromGcj).toEqual(fromWgs)

@@ -16,6 +16,8 @@ import {
   REGION_FIXTURES,
   deleteFixtures,
   insertFixtures,
+  closeFixtureServer,
+  openFixtureServer,
 } from '../ogc/fixtures.ts'
 import { byId, decodeTile, tileAt, tileBounds, tilePath, type DecodedLayer, type Tile } from './mvt.ts'
 
@@ -41,14 +43,9 @@ describe.each(DB_MODES)('vector tiles at /tiles (%s)', (mode) => {
   let url: string
 
   beforeAll(async () => {
-    db = await testDb(mode)
-    await insertFixtures(db)
-    ;({ app, url } = await startServer({ db }))
+    ;({ db, app, url } = await openFixtureServer(mode))
   })
-  afterAll(async () => {
-    await app?.close()
-    if (db) await deleteFixtures(db)
-  })
+  afterAll(() => closeFixtureServer(db, app))
 
   it.each([...COLLECTION_IDS])('%s: the z12 tile over 金华 has one layer named after it, the features in the tile and their properties', async (layer) => {
     const { res, body } = await getTile(url, tilePath(layer, JINHUA_Z12))
