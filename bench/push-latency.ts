@@ -1,57 +1,307 @@
 /**
- * Report → dashboard latency: time from sending POST /api/cases until every connected Socket.IO client has received
- * the `case:created` event (the whole path: validation, PostGIS resolution, one transaction with the event log,
- * NOTIFY, relay, emit). Baseline in the same run: the same clients receiving a bare `io.emit` from the server.
+ * Report → dashboard latency under load: open-loop reports (POST /api/cases) at a fixed rate while 200 dashboards
+ * follow the event stream; for every (dashboard, report) pair, the time from sending the POST until that dashboard
+ * applied the `case:created` event. Also counted: events lost (a 201 report some dashboard never applied) and
+ * duplicates (an event a dashboard received again, dropped by the stream client, or applied twice).
  *
- *   node --import tsx bench/push-latency.ts            # embedded PostGIS
- *   DATABASE_URL=postgres://… node --import tsx bench/push-latency.ts
+ *   DATABASE_URL=postgres://… node --import tsx bench/push-latency.ts     # scratch database on that server
+ *   node --import tsx bench/push-latency.ts                              # embedded PostGIS (in the server process)
+ *   BENCH_RATES=100,500,1000 BENCH_SOCKETS=200 BENCH_SECONDS=10 BENCH_FRAME_MS=100 …
  *
- * Uses a temporary data dir / scratch database, 5 clients, 200 sequential reports.
+ * Processes: the server runs alone in a child process (bench/push-server.ts); this process is the load generator
+ * and all the dashboards. PostgreSQL is a third party on the same two cores. The send time and the receive time are
+ * taken in this one process, on one clock. CPU time of each process (and of this database's PostgreSQL backends)
+ * is read from /proc for the "where the time goes" columns.
+ *
+ * Two kinds of dashboard (BENCH_CLIENTS=full,light):
+ *   full   real socket.io-client sockets running shared/protocol/stream.ts (the web app's client): every frame is
+ *          parsed and every event applied, as a wall would — 200 of them in one process on the server's machine;
+ *   light  the same socket.io-client sockets (handshake, heartbeats, acks, events:resume), but frames are not
+ *          parsed: they are scanned for the bench's markers. What a wall's own CPU costs is then left out: the figure
+ *          is the server's (on a real deployment each wall parses its frames on its own machine).
  */
-import { openBenchDb } from './bench-db.ts'
-import { connectClient, startServer, type TestClient } from '../test/support/server.ts'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import pg from 'pg'
+import { io as connect } from 'socket.io-client'
+import * as sioParser from 'socket.io-parser'
+import { attachEventStream, type StreamSocket } from '../shared/protocol/stream.ts'
+import { migrate } from '../server/src/db/migrate.ts'
+import { openDb } from '../server/src/db/open-db.ts'
+import { syncReferenceData } from '../server/src/db/reference.ts'
+import { seedDemoRegions } from '../server/src/db/seed.ts'
+import { createScratchDatabase } from '../test/support/scratch-db.ts'
 
-const CLIENTS = 5
-const REPORTS = Number(process.env.BENCH_REPORTS ?? 200)
+const RATES = (process.env.BENCH_RATES ?? '100,500,1000').split(',').map(Number)
+const CLIENTS = (process.env.BENCH_CLIENTS ?? 'full,light').split(',') as Array<'full' | 'light'>
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 200)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const FRAME_MS = Number(process.env.BENCH_FRAME_MS ?? 100)
+/** After the last report: how long to wait for every dashboard to have everything before counting it lost. */
+const DRAIN_MS = 15_000
+const MAX_IN_FLIGHT = 1024
 
-function stats(ms: number[]) {
-  const s = [...ms].sort((a, b) => a - b)
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]
-  return { n: s.length, p50: q(0.5).toFixed(2), p95: q(0.95).toFixed(2), max: s.at(-1)!.toFixed(2) }
+// ---- database and server process ---------------------------------------------------------------------------------
+
+const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'gc_bench') : undefined
+const dataDir = scratch ? '' : mkdtempSync(join(tmpdir(), 'gc-bench-push-'))
+{
+  const db = await openDb({ databaseUrl: scratch?.url, dataDir })
+  await migrate(db)
+  await syncReferenceData(db)
+  await seedDemoRegions(db)
+  if (db.mode === 'postgres') await db.query('ANALYZE')
+  await db.close()
 }
 
-const { db, dispose } = await openBenchDb()
-const { app, url } = await startServer({ db, relayPollMs: 1000 })
-const clients: TestClient[] = await Promise.all(Array.from({ length: CLIENTS }, () => connectClient(url)))
+const admin = scratch ? new pg.Client({ connectionString: scratch.url }) : undefined
+await admin?.connect()
 
-async function measure(send: (i: number) => Promise<unknown>, event: 'case:created' | 'bench:ping'): Promise<number[]> {
-  const out: number[] = []
-  for (let i = 0; i < REPORTS; i++) {
-    const t0 = performance.now()
-    const got = Promise.all(clients.map((c) => new Promise<void>((r) => (c as any).once(event, () => r()))))
-    await send(i)
-    await got
-    out.push(performance.now() - t0)
+const server: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', new URL('./push-server.ts', import.meta.url).pathname], {
+  env: { ...process.env, BENCH_DATABASE_URL: scratch?.url ?? '', BENCH_DATA_DIR: dataDir, BENCH_FRAME_MS: String(FRAME_MS) },
+  stdio: ['pipe', 'pipe', 'inherit'],
+})
+const serverLines = createInterface({ input: server.stdout! })
+const nextLine = () => new Promise<string>((resolve) => serverLines.once('line', resolve))
+const { port } = JSON.parse(await nextLine()) as { port: number }
+const url = `http://127.0.0.1:${port}`
+
+async function serverStats(): Promise<{ hub: { frames: number; broadcasts: number }; relay: { reads: number; gapsSeen: number; seqsSkipped: number } }> {
+  server.stdin!.write('stats\n')
+  return JSON.parse(await nextLine())
+}
+
+/** CPU seconds (user + system) of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+/** CPU seconds of each of this database's PostgreSQL backends (the server's pool and LISTEN connection). */
+async function pgCpu(): Promise<Map<number, number>> {
+  const out = new Map<number, number>()
+  if (!admin) return out
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
+  for (const { pid } of rows) {
+    try {
+      out.set(pid, cpuSeconds(pid))
+    } catch {
+      // gone meanwhile
+    }
   }
   return out
 }
+/** CPU the backends used between two readings (a backend that came meanwhile counts whole). */
+function pgCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0
+  for (const [pid, t] of after) sum += t - (before.get(pid) ?? 0)
+  return sum
+}
+/** Busy CPU seconds of the whole machine. */
+function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100
+}
 
-const baseline = await measure(async () => (app.io as any).emit('bench:ping', { seq: 0 }), 'bench:ping')
-const reports = await measure(
-  (i) =>
-    fetch(`${url}/api/cases`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ category: 'sanitation', description: `bench ${i}`, lon: 119.6 + (i % 50) * 0.003, lat: 29.06 + (i % 7) * 0.005 }),
-    }).then((r) => {
-      if (r.status !== 201) throw new Error(`POST → ${r.status}`)
-    }),
-  'case:created',
-)
+// ---- dashboards ---------------------------------------------------------------------------------------------------
 
-console.log(`database: ${db.mode}; ${CLIENTS} clients; ${REPORTS} sequential operations; milliseconds`)
-console.table({ 'baseline: bare io.emit → all clients': stats(baseline), 'POST /api/cases → case:created at all clients': stats(reports) })
+interface Run {
+  id: number
+  sent: Float64Array
+  ok: Uint8Array
+  /** received[socket][report] */
+  received: Uint8Array[]
+  latencies: number[]
+  twice: number
+}
+let run: Run | undefined
+const MARK = /^bench (\d+) #(\d+)$/
 
-for (const c of clients) c.disconnect()
-await app.close()
-await dispose()
+/** Frames reach a light dashboard as the raw packet: nothing parses them (everything else is parsed as usual). */
+class LightDecoder extends sioParser.Decoder {
+  add(obj: unknown): void {
+    if (typeof obj === 'string' && obj.startsWith('2["events:frame",')) {
+      ;(this as unknown as { emitReserved(ev: string, p: sioParser.Packet): void }).emitReserved('decoded', {
+        type: sioParser.PacketType.EVENT,
+        nsp: '/',
+        data: ['events:frame', obj],
+      })
+      return
+    }
+    super.add(obj)
+  }
+}
+const lightParser = { protocol: sioParser.protocol, PacketType: sioParser.PacketType, Encoder: sioParser.Encoder, Decoder: LightDecoder }
+
+function noteReport(k: number, id: number, r: number): void {
+  if (!run || id !== run.id) return
+  const got = run.received[k]
+  if (got[r]) run.twice++
+  got[r] = 1
+  run.latencies.push(performance.now() - run.sent[r])
+}
+
+let sockets: StreamSocket[] = []
+let streams: Array<ReturnType<typeof attachEventStream>> = []
+
+async function connectDashboards(kind: 'full' | 'light'): Promise<void> {
+  for (let i = 0; i < SOCKETS; i++) {
+    const k = i
+    if (kind === 'light') {
+      const socket = connect(url, { transports: ['websocket'], forceNew: true, reconnection: true, parser: lightParser }) as unknown as StreamSocket
+      // Scan the raw frame for "description":"bench <run> #<report>".
+      ;(socket as unknown as { on(ev: string, f: (raw: string) => void): void }).on('events:frame', (raw) => {
+        for (let at = raw.indexOf('"description":"bench '); at >= 0; at = raw.indexOf('"description":"bench ', at + 20)) {
+          const m = /^"description":"bench (\d+) #(\d+)"/.exec(raw.slice(at, at + 48))
+          if (m) noteReport(k, Number(m[1]), Number(m[2]))
+        }
+      })
+      sockets.push(socket)
+      continue
+    }
+    const socket: StreamSocket = connect(url, { transports: ['websocket'], forceNew: true, reconnection: true })
+    let position: number | null = null
+    const stream = attachEventStream(socket, {
+      getPosition: () => position,
+      setPosition: (s) => (position = s),
+      // No state to load: a bench dashboard starts from the server's position (a snapshot of one case).
+      snapshot: async () => {
+        const res = await fetch(`${url}/api/cases?status=open&limit=1`)
+        return ((await res.json()) as { seq: number }).seq
+      },
+      apply(e) {
+        if (e.kind !== 'case:created') return
+        const m = MARK.exec(e.case.description)
+        if (m) noteReport(k, Number(m[1]), Number(m[2]))
+      },
+    })
+    sockets.push(socket)
+    streams.push(stream)
+  }
+  if (kind === 'light') {
+    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => (s.connected ? resolve() : s.once('connect', () => resolve())))))
+    await Promise.all(sockets.map((s) => s.timeout(30_000).emitWithAck('events:resume', {})))
+  } else await Promise.all(streams.map((s) => s.whenLive()))
+}
+
+function disconnectDashboards(): void {
+  for (const s of streams) s.detach()
+  for (const s of sockets) s.disconnect()
+  sockets = []
+  streams = []
+}
+
+// ---- load ---------------------------------------------------------------------------------------------------------
+
+function quantile(sorted: Float64Array, p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN
+}
+
+async function measure(rate: number, id: number) {
+  const n = Math.round(rate * SECONDS)
+  const r: Run = { id, sent: new Float64Array(n), ok: new Uint8Array(n), received: Array.from({ length: SOCKETS }, () => new Uint8Array(n)), latencies: [], twice: 0 }
+  run = r
+  const postMs: number[] = []
+  let failed = 0
+  let inFlight = 0
+  let skipped = 0
+  const dup0 = streams.reduce((a, s) => a + s.stats.duplicates, 0)
+  const before = { stats: await serverStats(), server: cpuSeconds(server.pid!), pg: await pgCpu(), client: process.cpuUsage(), machine: machineBusySeconds(), t: performance.now() }
+  const pending: Array<Promise<void>> = []
+  const t0 = performance.now()
+  let i = 0
+  while (i < n) {
+    const due = Math.min(n, Math.floor(((performance.now() - t0) / 1000) * rate) + 1)
+    for (; i < due; i++) {
+      if (inFlight >= MAX_IN_FLIGHT) {
+        skipped++
+        continue
+      }
+      const k = i
+      inFlight++
+      r.sent[k] = performance.now()
+      pending.push(
+        fetch(`${url}/api/cases`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ category: 'sanitation', description: `bench ${id} #${k}`, lon: 119.6 + (k % 50) * 0.003, lat: 29.06 + (k % 7) * 0.005 }),
+        })
+          .then(async (res) => {
+            await res.arrayBuffer()
+            if (res.status === 201) {
+              r.ok[k] = 1
+              postMs.push(performance.now() - r.sent[k])
+            } else failed++
+          })
+          .catch(() => void failed++)
+          .finally(() => void inFlight--),
+      )
+    }
+    await new Promise((res) => setTimeout(res, 1))
+  }
+  const sendSeconds = (performance.now() - t0) / 1000
+  await Promise.all(pending)
+  const okCount = r.ok.reduce((a, b) => a + b, 0)
+  const expected = okCount * SOCKETS
+  const tDrain = performance.now()
+  while (r.latencies.length < expected && performance.now() - tDrain < DRAIN_MS) await new Promise((res) => setTimeout(res, 20))
+  const wall = (performance.now() - before.t) / 1000
+  const after = { stats: await serverStats(), server: cpuSeconds(server.pid!), pg: await pgCpu(), client: process.cpuUsage(before.client), machine: machineBusySeconds() }
+  run = undefined
+  let lost = 0
+  for (const got of r.received) for (let k = 0; k < n; k++) if (r.ok[k] && !got[k]) lost++
+  const lat = Float64Array.from(r.latencies).sort()
+  const post = Float64Array.from(postMs).sort()
+  const cores = cpus().length
+  return {
+    'reports/s (asked/sent)': `${rate} / ${Math.round(n / sendSeconds)}`,
+    'reports ok': `${okCount}${failed ? ` (${failed} failed)` : ''}${skipped ? ` (${skipped} not sent: ${MAX_IN_FLIGHT} in flight)` : ''}`,
+    deliveries: r.latencies.length,
+    'p50 ms': quantile(lat, 0.5).toFixed(1),
+    'p90 ms': quantile(lat, 0.9).toFixed(1),
+    'p99 ms': quantile(lat, 0.99).toFixed(1),
+    'max ms': lat.length ? lat[lat.length - 1].toFixed(1) : 'n/a',
+    lost,
+    duplicates: r.twice + streams.reduce((a, s) => a + s.stats.duplicates, 0) - dup0,
+    'POST p50/p99 ms': `${quantile(post, 0.5).toFixed(1)} / ${quantile(post, 0.99).toFixed(1)}`,
+    'frames/socket/s': ((after.stats.hub.frames - before.stats.hub.frames) / SOCKETS / wall).toFixed(1),
+    'CPU % server/pg/client/other': [
+      (after.server - before.server) / wall,
+      pgCpuBetween(before.pg, after.pg) / wall,
+      (after.client.user + after.client.system) / 1e6 / wall,
+      (after.machine - before.machine - (after.server - before.server) - pgCpuBetween(before.pg, after.pg) - (after.client.user + after.client.system) / 1e6) / wall,
+    ]
+      .map((x) => `${Math.round(x * 100)}`)
+      .join(' / ') + ` of ${cores * 100}`,
+  }
+}
+
+const db = scratch ? 'PostgreSQL (pg)' : 'embedded PGlite (in the server process)'
+console.log(`push latency: ${db}; ${SOCKETS} sockets (one client process), ${SECONDS} s per rate, frames every ${FRAME_MS} ms, ${cpus().length} cores`)
+const rows: Record<string, unknown> = {}
+let runId = 0
+for (const kind of CLIENTS) {
+  await connectDashboards(kind)
+  // Warm-up: compile both sides, fill the pools.
+  await measure(20, ++runId)
+  for (const rate of RATES) {
+    await new Promise((res) => setTimeout(res, 2000))
+    rows[`${kind} ${rate}/s`] = await measure(rate, ++runId)
+  }
+  disconnectDashboards()
+  await new Promise((res) => setTimeout(res, 1000))
+}
+console.table(rows)
+if (process.env.BENCH_PROFILE === '1') {
+  server.stdin!.write('profile\n')
+  await new Promise((r) => setTimeout(r, 500))
+}
+
+server.kill('SIGTERM')
+await new Promise((r) => server.once('exit', r))
+await admin?.end()
+await scratch?.drop()
+if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+process.exit(0)

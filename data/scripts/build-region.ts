@@ -23,6 +23,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { postgis } from '@electric-sql/pglite-postgis'
 import { bbox as turfBbox, booleanPointInPolygon } from '@turf/turf'
 import type { Feature, MultiPolygon, Polygon } from 'geojson'
+import { prng } from '../../shared/util/random.ts'
 
 const SEED = 20261121
 const GRID_SIZE = 1e-7 // degrees (~1 cm): every vertex is on this grid
@@ -46,17 +47,6 @@ const URBAN_RADIUS_KM = 5.5
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic randomness and geometry helpers
 
-/** mulberry32: small, fast, good enough for placing seeds; the same seed gives the same world. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const rand = prng(SEED)
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]
 const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1))

@@ -1,13 +1,20 @@
 import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
+import { registerAuth } from './auth/plugin.ts'
+import type { AuthOptions } from './auth/service.ts'
 import type { Db } from './db/types.ts'
-import { startRelay, type Relay } from './realtime/relay.ts'
+import { startRealtime, type Realtime, type RealtimeOptions } from './realtime/index.ts'
+import { attachRedisAdapter, type RedisLink } from './realtime/redis.ts'
+import type { Relay } from './realtime/relay.ts'
 import { createSocketServer, type GcServer, type SubscribePolicy } from './realtime/socket-server.ts'
 import caseRoutes from './routes/api/cases.ts'
+import categoryRoutes from './routes/api/categories.ts'
 import healthRoutes from './routes/api/health.ts'
+import photoRoutes from './routes/api/photos.ts'
 import regionRoutes from './routes/api/regions.ts'
 import regionImportRoutes from './routes/api/region-import.ts'
 import resolveRoutes from './routes/api/resolve.ts'
@@ -15,7 +22,7 @@ import regionProfileRoutes from './routes/api/region-profile.ts'
 import ogcFeatureRoutes from './routes/ogc/features.ts'
 import tileRoutes from './routes/tiles/tiles.ts'
 import { HttpError } from './services/http-error.ts'
-import { validatorCompiler } from './validation.ts'
+import { describeValidation, validatorCompiler } from './validation.ts'
 
 export type GcApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 
@@ -24,24 +31,19 @@ declare module 'fastify' {
     db: Db
     io: GcServer
     relay: Relay
+    /** The relay, the frame hub and the retention job (realtime/index.ts). */
+    realtime: Realtime
+    /** The server's clock (tests pass a controllable one). */
+    now: () => Date
+    /** Redis (REDIS_URL) when set: Socket.IO adapter and rate-limit store, never event delivery (realtime/redis.ts). */
+    redis: RedisLink | undefined
   }
 }
 
 /** A 400 body naming the field and the reason, e.g. { field: 'lat', message: 'body.lat must be <= 90' }. */
 function validationProblem(err: FastifyError): { error: string; message: string; field?: string } {
-  const v = err.validation![0]
-  const params = v.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] }
-  const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
-  const field = params.missingProperty ?? params.additionalProperty ?? path
-  const where = `${err.validationContext ?? 'request'}${field ? `.${field}` : ''}`
-  const reason = params.missingProperty
-    ? 'is required'
-    : params.additionalProperty
-      ? 'is not allowed'
-      : params.allowedValues
-        ? `must be one of: ${params.allowedValues.join(', ')}`
-        : v.message
-  return { error: 'invalid_request', message: `${where} ${reason}`, ...(field ? { field } : {}) }
+  const { field, message } = describeValidation(err)
+  return { error: 'invalid_request', message, ...(field ? { field } : {}) }
 }
 
 export interface AppOptions {
@@ -51,6 +53,19 @@ export interface AppOptions {
   logger?: boolean | { level: string }
   relayPollMs?: number
   subscribePolicy?: SubscribePolicy
+  /** Frames, replay limits, retention (server/README.md, "Real-time"); relayPollMs and subscribePolicy win over these. */
+  realtime?: Omit<RealtimeOptions, 'policy' | 'onError' | 'onWarn'>
+  /** Clock for due times, escalation and idempotency; defaults to the wall clock. */
+  now?: () => Date
+  /** Where uploaded photos are stored; main passes ${DATA_DIR}/uploads. Default: a folder in the OS temp dir. */
+  uploadsDir?: string
+  /** Sign-in and tokens (auth/service.ts): secret, AUTH_MODE, lifetimes, limits. Default: a per-process secret, dev-header mode. */
+  auth?: AuthOptions
+  /**
+   * Redis shared by several server processes (main.ts: REDIS_URL): the Socket.IO Redis Streams adapter and the
+   * sign-in rate-limit store. The caller owns the client. Unset: in-process adapter and store, as before.
+   */
+  redis?: RedisLink
 }
 
 /**
@@ -58,11 +73,15 @@ export interface AppOptions {
  * The caller owns the database (tests share one across apps); closing the app stops sockets and the relay only.
  */
 export async function buildApp(opts: AppOptions): Promise<GcApp> {
-  const app = Fastify({ logger: opts.logger ?? false, disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({ logger: opts.logger ?? false, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
 
   app.decorate('db', opts.db)
-  app.decorate('io', createSocketServer(app.server, opts.subscribePolicy))
+  app.decorate('now', opts.now ?? (() => new Date()))
+  app.decorate('io', createSocketServer(app.server))
+  app.decorate('redis', opts.redis)
+  if (opts.redis) attachRedisAdapter(app.io, opts.redis)
+  await registerAuth(app, opts.db, { now: app.now, ...opts.auth }) // req.user from Bearer tokens, before every route
 
   // `?lon=` means "no lon": without this AJV would coerce the empty string to 0, a valid longitude.
   app.addHook('preValidation', async (req) => {
@@ -72,7 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
 
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
     if (err instanceof HttpError) {
-      return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) })
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...err.extra })
     }
     if (err.validation) {
       return reply.code(400).send(validationProblem(err))
@@ -83,13 +102,20 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   })
 
   await app.register(healthRoutes)
+  await app.register(import('./routes/api/auth.ts'))
   await app.register(regionRoutes)
   await app.register(regionImportRoutes)
   await app.register(resolveRoutes)
   await app.register(regionProfileRoutes)
   await app.register(caseRoutes)
+  await app.register(import('./routes/api/workers.ts'))
+  await app.register(import('./routes/api/cameras.ts'))
+  await app.register(import('./routes/api/stats.ts'))
+  await app.register(categoryRoutes)
+  await app.register(photoRoutes, { uploadsDir: opts.uploadsDir ?? join(tmpdir(), 'gridcommand-uploads') })
   await app.register(ogcFeatureRoutes)
   await app.register(tileRoutes)
+  await app.register(import('./routes/open311/index.ts'))
 
   app.get('/api/*', async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such API route' }))
 
@@ -107,14 +133,22 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   }
 
   app.addHook('onReady', async () => {
-    app.decorate('relay', await startRelay(opts.db, app.io, { pollMs: opts.relayPollMs, onError: (err) => app.log.error(err) }))
+    const rt = await startRealtime(opts.db, app.io, {
+      ...opts.realtime,
+      relay: { ...opts.realtime?.relay, ...(opts.relayPollMs !== undefined ? { pollMs: opts.relayPollMs } : {}) },
+      policy: opts.subscribePolicy,
+      onError: (err) => app.log.error(err),
+      onWarn: (msg) => app.log.warn(msg),
+    })
+    app.decorate('realtime', rt)
+    app.decorate('relay', rt.relay)
   })
   app.addHook('preClose', async () => {
     // Closing Socket.IO also closes the HTTP server it is attached to; disconnect clients first so close is quick.
     app.io.disconnectSockets(true)
   })
   app.addHook('onClose', async () => {
-    await app.relay?.stop()
+    await app.realtime?.stop()
     await new Promise<void>((resolve) => app.io.close(() => resolve()))
   })
   return app

@@ -7,12 +7,25 @@ export interface Config {
   /** Set → real PostgreSQL + PostGIS through `pg`; unset → embedded PGlite + PostGIS under dataDir. */
   databaseUrl: string | undefined
   dataDir: string
-  /** Live demo feed: reports a case every `simulateIntervalMs` at a random point inside a random grid. */
+  /** Live demo feed (server/src/simulator): cases arrive and run the whole loop. */
   simulate: boolean
-  simulateIntervalMs: number
+  /** Arrival multiplier: 1 ≈ 6 cases a minute at the daytime peak; 100 for load tests. */
+  simRate: number
+  /** How often the escalation scheduler looks for cases past their limit. */
+  schedulerIntervalMs: number
   /** Built web app served at /. */
   webDist: string
   logLevel: string
+  /** HS256 key for access tokens (≥ 32 bytes); unset → generated once into ${dataDir}/jwt-secret (mode 0600). */
+  jwtSecret: string | undefined
+  /** `token`: Bearer tokens only. `dev-header`: X-Actor is honoured too (a stand-in, not security; today's default). */
+  authMode: 'token' | 'dev-header'
+  /** Demo users for every role (README "Demo users"), one shared demo password; SEED_DEMO_USERS=0 in production. */
+  seedDemoUsers: boolean
+  /** Set → Socket.IO Redis Streams adapter + shared sign-in rate limit (several processes); never event delivery. */
+  redisUrl: string | undefined
+  /** Prefix of this deployment's Redis keys and channels (REDIS_PREFIX, default `gc:`). */
+  redisPrefix: string
 }
 
 function intFrom(name: string, value: string | undefined, fallback: number): number {
@@ -20,6 +33,19 @@ function intFrom(name: string, value: string | undefined, fallback: number): num
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`)
   return n
+}
+
+function positiveFrom(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`)
+  return n
+}
+
+function authModeFrom(value: string | undefined): Config['authMode'] {
+  if (value === undefined || value === '') return 'dev-header'
+  if (value === 'token' || value === 'dev-header') return value
+  throw new Error(`AUTH_MODE must be token or dev-header, got "${value}"`)
 }
 
 function boolFrom(value: string | undefined, fallback: boolean): boolean {
@@ -34,8 +60,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR || '.data'),
     simulate: boolFrom(env.SIMULATE, true),
-    simulateIntervalMs: intFrom('SIMULATE_INTERVAL_MS', env.SIMULATE_INTERVAL_MS, 4000),
+    simRate: positiveFrom('SIM_RATE', env.SIM_RATE, 1),
+    schedulerIntervalMs: intFrom('SCHEDULER_INTERVAL_MS', env.SCHEDULER_INTERVAL_MS, 15_000),
     webDist: resolve(env.WEB_DIST || 'web/dist'),
     logLevel: env.LOG_LEVEL || 'info',
+    jwtSecret: env.JWT_SECRET || undefined,
+    authMode: authModeFrom(env.AUTH_MODE),
+    seedDemoUsers: boolFrom(env.SEED_DEMO_USERS, true),
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.REDIS_PREFIX || 'gc:',
   }
 }

@@ -1,8 +1,16 @@
+import { join } from 'node:path'
 import { buildApp } from './app.ts'
+import { loadJwtSecret } from './auth/tokens.ts'
 import { loadConfig } from './config.ts'
 import { migrate } from './db/migrate.ts'
 import { openDb } from './db/open-db.ts'
+import { createPgDb } from './db/pg-db.ts'
+import { syncReferenceData } from './db/reference.ts'
 import { seedDemoRegions } from './db/seed.ts'
+import { seedDemoUsers } from './db/seed-users.ts'
+import { connectRedis } from './realtime/redis.ts'
+import { retentionFromEnv } from './realtime/retention.ts'
+import { startScheduler } from './services/escalation.ts'
 import { startSimulator } from './simulator/simulator.ts'
 
 /** Starts ONE server process: database, migrations, demo data, HTTP + Socket.IO, simulator. */
@@ -14,6 +22,7 @@ export async function main(): Promise<void> {
   console.log(`[gridcommand] database: ${where}`)
   const applied = await migrate(db)
   if (applied.length) console.log(`[gridcommand] applied migrations: ${applied.join(', ')}`)
+  await syncReferenceData(db)
   const seed = await seedDemoRegions(db)
   if (seed.seeded) {
     if (seed.replacedFoundationSlice) console.log('[gridcommand] replaced the Foundation demo slice (and its simulated cases) with the full demo region')
@@ -21,9 +30,36 @@ export async function main(): Promise<void> {
     console.log(`[gridcommand] loaded demo region 金华市婺城区+金东区: ${c[1]} districts, ${c[2]} streets/towns, ${c[3]} communities/villages, ${c[4]} grids, ${c[5]} micro-grids, ${seed.workers} staff, ${seed.cameras} cameras`)
   }
 
-  const app = await buildApp({ db, webDist: config.webDist, logger: { level: config.logLevel } })
+  if (config.seedDemoUsers) {
+    const users = await seedDemoUsers(db)
+    if (users.created.length) console.log(`[gridcommand] created demo users (README "Demo users"; SEED_DEMO_USERS=0 in production): ${users.created.join(', ')}`)
+  }
+  const auth = { secret: loadJwtSecret({ secret: config.jwtSecret, dataDir: config.dataDir }), mode: config.authMode }
+  if (auth.mode === 'dev-header') console.log('[gridcommand] AUTH_MODE=dev-header: X-Actor headers are trusted as well as sign-in tokens (AUTH_MODE=token in production)')
+
+  const realtimeDb = config.databaseUrl ? createPgDb(config.databaseUrl) : undefined
+  // Several processes: Redis for the Socket.IO adapter and the sign-in rate limit; events still come from the log.
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, config.redisPrefix) : undefined
+  if (redis) console.log('[gridcommand] REDIS_URL: Socket.IO Redis Streams adapter and shared sign-in rate limit')
+  const app = await buildApp({
+    db,
+    auth,
+    webDist: config.webDist,
+    logger: { level: config.logLevel },
+    uploadsDir: join(config.dataDir, 'uploads'),
+    // Event log retention: EVENTS_KEEP_DAYS (7), EVENTS_KEEP_ROWS (1,000,000), EVENTS_PRUNE_INTERVAL_S (600).
+    // On PostgreSQL the relay reads the log through a pool of its own: delivery never waits behind the writes.
+    realtime: { retention: retentionFromEnv(), db: realtimeDb },
+    redis,
+  })
   await app.listen({ port: config.port, host: config.host })
-  const sim = config.simulate ? startSimulator(db, config.simulateIntervalMs, app.log) : undefined
+  const scheduler = startScheduler(db, {
+    intervalMs: config.schedulerIntervalMs,
+    onError: (err) => app.log.error(err, 'escalation pass failed'),
+    onPass: (r) => r.escalated + r.flagged > 0 && app.log.info(`escalation pass: ${r.escalated} escalated, ${r.flagged} overdue at the top level`),
+  })
+  const sim = config.simulate ? startSimulator(db, { rate: config.simRate, log: app.log }) : undefined
+  const patrol = config.simulate ? await (await import('./simulator/patrol.ts')).startPatrolFromEnv(db, app.log) : undefined
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   console.log(`[gridcommand] ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at http://${shownHost}:${config.port}${sim ? ' (simulator on: SIMULATE=0 turns it off)' : ''}`)
 
@@ -32,8 +68,12 @@ export async function main(): Promise<void> {
     if (closing) return process.exit(1) // a second Ctrl-C forces it
     closing = true
     console.log(`[gridcommand] ${signal}: shutting down`)
-    sim?.stop()
+    await sim?.stop()
+    await patrol?.stop()
+    await scheduler.stop()
     await app.close()
+    await realtimeDb?.close()
+    await redis?.client.quit().catch(() => {})
     await db.close()
     process.exit(0)
   }

@@ -1,33 +1,97 @@
 /**
- * Case category families from the field reports. The case-lifecycle issue moves the full table (sub-categories,
- * departments, time limits, expected level) into the database; codes stay stable.
+ * Case categories: the families from the field reports and their sub-categories, read from
+ * data/reference/categories.json — the same file the server loads into the `categories` table at start (departments,
+ * priorities, time limits and expected levels live there). Codes are stable: a family code (`safety_hazard`) or
+ * family.child (`safety_hazard.elevator`).
  */
+import reference from '../../data/reference/categories.json' with { type: 'json' }
+import type { TimeLimit } from './calendar.ts'
+import type { Priority } from './case-lifecycle.ts'
+
 export interface CategoryInfo {
   code: string
   zh: string
   en: string
-  /** Map and chart colour (readable on the dark wall). */
+  /** Map and chart colour (readable on the dark wall); a child has its family's. */
   color: string
 }
 
-export const CATEGORIES = [
-  { code: 'city_appearance', zh: '市容环境', en: 'City appearance', color: '#4fc3f7' },
-  { code: 'sanitation', zh: '环境卫生', en: 'Sanitation', color: '#81c784' },
-  { code: 'public_facilities', zh: '公共设施', en: 'Public facilities', color: '#ffb74d' },
-  { code: 'safety_hazard', zh: '安全隐患', en: 'Safety hazard', color: '#ff5252' },
-  { code: 'dispute', zh: '矛盾纠纷', en: 'Dispute', color: '#ba68c8' },
-  { code: 'public_security', zh: '治安', en: 'Public security', color: '#f06292' },
-  { code: 'traffic_parking', zh: '交通与停车', en: 'Traffic & parking', color: '#ffd54f' },
-  { code: 'livelihood', zh: '民生诉求', en: 'Residents’ requests', color: '#4db6ac' },
-  { code: 'flood_typhoon', zh: '防汛防台', en: 'Flood & typhoon', color: '#64b5f6' },
-  { code: 'epidemic', zh: '疫情防控', en: 'Epidemic control', color: '#aed581' },
-  { code: 'enterprise', zh: '企业服务', en: 'Enterprise services', color: '#90a4ae' },
-] as const satisfies readonly CategoryInfo[]
+/** One row of the reference file with its family's defaults filled in. */
+export interface CategoryDefinition extends CategoryInfo {
+  family: string
+  parent: string | null
+  department: string
+  priority: Priority
+  clock: 'working' | '24x7'
+  expectedLevel: 1 | 2 | 3 | 4
+  limits: Record<Priority, TimeLimit>
+}
 
-export type CategoryCode = (typeof CATEGORIES)[number]['code']
-export const CATEGORY_CODES = CATEGORIES.map((c) => c.code) as CategoryCode[]
+interface RawCategory {
+  code: string
+  zh: string
+  en: string
+  color?: string
+  department?: string
+  priority?: string
+  clock?: string
+  expectedLevel?: number
+  limits?: Record<string, TimeLimit>
+  children?: RawCategory[]
+}
 
-const byCode = new Map<string, CategoryInfo>(CATEGORIES.map((c) => [c.code, c]))
-export function categoryInfo(code: string): CategoryInfo | undefined {
+export interface DepartmentDefinition {
+  code: string
+  zh: string
+  en: string
+  phone?: string
+}
+
+export const DEPARTMENTS: readonly DepartmentDefinition[] = reference.departments
+
+function flatten(families: RawCategory[]): CategoryDefinition[] {
+  const out: CategoryDefinition[] = []
+  for (const f of families) {
+    const family = { ...f, family: f.code, parent: null } as unknown as CategoryDefinition
+    out.push(pick(family, f))
+    for (const child of f.children ?? []) out.push(pick(family, child, f.code))
+  }
+  return out
+}
+
+function pick(family: CategoryDefinition, raw: RawCategory, parent: string | null = null): CategoryDefinition {
+  return {
+    code: raw.code,
+    zh: raw.zh,
+    en: raw.en,
+    color: raw.color ?? family.color,
+    family: family.code,
+    parent,
+    department: raw.department ?? family.department,
+    priority: (raw.priority ?? family.priority) as Priority,
+    clock: (raw.clock ?? family.clock) as 'working' | '24x7',
+    expectedLevel: (raw.expectedLevel ?? family.expectedLevel) as 1 | 2 | 3 | 4,
+    limits: { ...family.limits, ...(raw.limits ?? {}) } as Record<Priority, TimeLimit>,
+  }
+}
+
+/** Every category, families first within each family block, in file order. */
+export const CATEGORY_DEFINITIONS: readonly CategoryDefinition[] = flatten(reference.categories as RawCategory[])
+
+/** The families only (legend, charts). */
+export const CATEGORIES: readonly CategoryInfo[] = CATEGORY_DEFINITIONS.filter((c) => c.parent === null)
+export const CATEGORY_CODES: string[] = CATEGORY_DEFINITIONS.map((c) => c.code)
+export const FAMILY_CODES: string[] = CATEGORIES.map((c) => c.code)
+
+const byCode = new Map<string, CategoryDefinition>(CATEGORY_DEFINITIONS.map((c) => [c.code, c]))
+
+/** The category (family or child) by code; undefined for codes nobody defined. */
+export function categoryInfo(code: string): CategoryDefinition | undefined {
   return byCode.get(code)
+}
+
+/** `safety_hazard.elevator` → `safety_hazard`. */
+export function categoryFamily(code: string): string {
+  const dot = code.indexOf('.')
+  return dot < 0 ? code : code.slice(0, dot)
 }

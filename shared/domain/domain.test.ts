@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CASE_STATUSES, FINAL_STATUSES, OPEN_STATUSES, STATUS_NAMES, isOpenStatus } from './case-status.ts'
-import { CATEGORIES, CATEGORY_CODES, categoryInfo } from './categories.ts'
+import { CATEGORIES, CATEGORY_CODES, CATEGORY_DEFINITIONS, DEPARTMENTS, categoryFamily, categoryInfo } from './categories.ts'
+import { PRIORITIES, TRANSITIONS, CASE_ACTIONS, allowedActions } from './case-lifecycle.ts'
 import { LEVEL_KEYS, LEVEL_NAMES, REGION_LEVELS, isRegionLevel } from './levels.ts'
 import { WALL_ROOM, regionRoom } from '../protocol/rooms.ts'
 
@@ -22,10 +23,45 @@ describe('case statuses', () => {
 
 describe('categories', () => {
   it('has unique codes and a colour for each', () => {
-    expect(new Set(CATEGORY_CODES).size).toBe(CATEGORIES.length)
-    for (const c of CATEGORIES) expect(c.color).toMatch(/^#[0-9a-f]{6}$/i)
+    expect(new Set(CATEGORY_CODES).size).toBe(CATEGORY_DEFINITIONS.length)
+    for (const c of CATEGORY_DEFINITIONS) expect(c.color).toMatch(/^#[0-9a-f]{6}$/i)
     expect(categoryInfo('safety_hazard')?.zh).toBe('安全隐患')
     expect(categoryInfo('nope')).toBeUndefined()
+  })
+  it('covers the field reports’ families, each with a department, limits for every priority and a level', () => {
+    expect(CATEGORIES.map((c) => c.code)).toEqual([
+      'city_appearance', 'sanitation', 'public_facilities', 'safety_hazard', 'dispute', 'public_security',
+      'traffic_parking', 'livelihood', 'flood_typhoon', 'epidemic', 'enterprise',
+    ])
+    const departments = new Set(DEPARTMENTS.map((d) => d.code))
+    for (const c of CATEGORY_DEFINITIONS) {
+      expect(departments.has(c.department), `${c.code} → ${c.department}`).toBe(true)
+      for (const p of PRIORITIES) expect(c.limits[p].amount, `${c.code} ${p}`).toBeGreaterThan(0)
+      expect([1, 2, 3, 4]).toContain(c.expectedLevel)
+      expect(categoryFamily(c.code)).toBe(c.family)
+    }
+    // Children inherit what they do not set, and override what they do.
+    expect(categoryInfo('safety_hazard.elevator')).toMatchObject({ family: 'safety_hazard', clock: '24x7', priority: 'urgent', department: 'market_regulation' })
+    expect(categoryInfo('safety_hazard.elevator')!.limits.urgent).toEqual({ amount: 0.5, unit: 'hours' })
+    expect(categoryInfo('safety_hazard.fire')!.limits.urgent).toEqual({ amount: 1, unit: 'hours' })
+    for (const sub of ['public_facilities.street_light', 'public_facilities.water_drainage', 'public_facilities.road', 'safety_hazard.fire', 'safety_hazard.gas', 'safety_hazard.hazmat', 'safety_hazard.dangerous_building', 'livelihood.errand']) {
+      expect(categoryInfo(sub), sub).toBeDefined()
+    }
+  })
+})
+
+describe('case lifecycle table', () => {
+  it('allows note in every status and nothing else after rejection or merge', () => {
+    expect(allowedActions('rejected')).toEqual(['note'])
+    expect(allowedActions('merged')).toEqual(['note'])
+    expect(allowedActions('reported')).toEqual(['register', 'reject', 'escalate', 'merge', 'note'])
+    expect(allowedActions('handled')).toEqual(['verify', 'send_back', 'note'])
+  })
+  it('names every action in Chinese and English', () => {
+    for (const a of CASE_ACTIONS) {
+      expect(TRANSITIONS[a].zh).toMatch(/\p{Script=Han}/u)
+      expect(TRANSITIONS[a].en.length).toBeGreaterThan(2)
+    }
   })
 })
 

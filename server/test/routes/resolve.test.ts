@@ -1,9 +1,11 @@
 import { bbox as turfBbox, booleanPointInPolygon } from '@turf/turf'
 import type { Feature, MultiPolygon, Polygon } from 'geojson'
 import RBush from 'rbush'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { buildApp, type GcApp } from '../../src/app.ts'
-import type { Db } from '../../src/db/types.ts'
+import { createPgDb } from '../../src/db/pg-db.ts'
+import type { Db, Queryable } from '../../src/db/types.ts'
+import { buildCellIndex, CELL_BOUNDARY, CELL_OUTSIDE, cellLookup, RegionResolver, regionResolver, wkbRings } from '../../src/repos/resolve.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 
 type Area = Feature<Polygon | MultiPolygon, { id: string; parentId: string | null; level: number }>
@@ -280,5 +282,299 @@ describe.each(DB_MODES)('resolution follows every change to regions (%s)', (mode
     await db.query(`DELETE FROM regions WHERE id = 'TRESOLVE1'`)
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM region_parts WHERE region_id LIKE 'TRESOLVE1%'`)
     expect(rows[0].n).toBe(0)
+  })
+})
+
+/**
+ * The plain rule, on the whole polygons of `regions` (not region_parts, not the cells): per point the finest current
+ * region whose geometry covers it, lowest id on a tie, as its path; null outside. One query, compared point by point.
+ */
+async function oracle(db: Queryable, points: Array<[number, number]>): Promise<Array<string | null>> {
+  const { rows } = await db.query<{ path: string | null }>(
+    `SELECT (SELECT r.path::text FROM regions r
+              WHERE r.valid_to IS NULL AND ST_Covers(r.geom, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326))
+              ORDER BY r.level DESC, r.id LIMIT 1) AS path
+       FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(lon, lat, ord)
+      ORDER BY u.ord`,
+    [points.map((p) => p[0]), points.map((p) => p[1])],
+  )
+  return rows.map((r) => r.path)
+}
+
+type Chain = Array<{ id: string; name: string; level: number }> | null
+
+/** Every point whose chain differs from the oracle's path (ids), or whose names are not the regions' names. */
+async function mismatches(db: Queryable, points: Array<[number, number]>, chains: Chain[]): Promise<string[]> {
+  const expected = await oracle(db, points)
+  const { rows } = await db.query<{ id: string; name: string; level: number }>(
+    'SELECT id, name, level FROM regions WHERE id = ANY($1::text[])',
+    [[...new Set(chains.flatMap((c) => c?.map((r) => r.id) ?? []))]],
+  )
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  const out: string[] = []
+  points.forEach((p, i) => {
+    const got = chains[i]?.map((r) => r.id).join('.') ?? null
+    if (got !== expected[i]) out.push(`[${p}]: resolver ${got}, ST_Covers ${expected[i]}`)
+    for (const r of chains[i] ?? []) if (byId.get(r.id)?.name !== r.name || byId.get(r.id)?.level !== r.level) out.push(`[${p}]: ${JSON.stringify(r)}`)
+  })
+  return out
+}
+
+describe.each(DB_MODES)('the cell index answers exactly as ST_Covers (%s)', (mode) => {
+  let app: GcApp
+  let db: Db
+  const resolve = async (points: Array<[number, number]>) => {
+    const chains: Chain[] = []
+    for (let i = 0; i < points.length; i += 10_000) {
+      const res = await app.inject({ method: 'POST', url: '/api/regions/resolve', payload: { points: points.slice(i, i + 10_000) } })
+      expect(res.statusCode).toBe(200)
+      chains.push(...res.json().results)
+    }
+    return chains
+  }
+  const single = async ([lon, lat]: [number, number]): Promise<Chain> => {
+    const res = await app.inject({ url: '/api/regions/resolve', query: { lon: String(lon), lat: String(lat) } })
+    expect([200, 404]).toContain(res.statusCode)
+    return res.statusCode === 200 ? res.json().regions : null
+  }
+
+  beforeAll(async () => {
+    db = await testDb(mode)
+    app = await buildApp({ db })
+    await app.ready()
+    await regionResolver(db).ready()
+  })
+  afterAll(() => app.close())
+
+  it('random points over the whole region: every one as ST_Covers on the regions, most of them from cells', async () => {
+    const rand = prng(11)
+    const { rows } = await db.query<{ x0: number; y0: number; x1: number; y1: number }>(
+      `SELECT ST_XMin(e) AS x0, ST_YMin(e) AS y0, ST_XMax(e) AS x1, ST_YMax(e) AS y1
+         FROM (SELECT ST_Extent(geom) AS e FROM regions WHERE id LIKE '33070%' AND valid_to IS NULL) x`,
+    )
+    const { x0, y0, x1, y1 } = rows[0]
+    const points: Array<[number, number]> = Array.from({ length: 20_000 }, () => [x0 + rand() * (x1 - x0), y0 + rand() * (y1 - y0)])
+    const stats = { ...regionResolver(db).stats }
+    const chains = await resolve(points)
+    expect(await mismatches(db, points, chains)).toEqual([])
+    const after = regionResolver(db).stats
+    expect(after.sqlOnly).toBe(stats.sqlOnly)
+    expect(after.fromCells - stats.fromCells).toBeGreaterThan(points.length * 0.9)
+    expect(after.exact - stats.exact).toBeGreaterThan(0)
+    expect(chains.filter(Boolean).length).toBeGreaterThan(points.length / 2)
+    // The single lookup takes the same path.
+    for (const p of points.slice(0, 200)) expect(await single(p)).toEqual(chains[points.indexOf(p)])
+  })
+
+  it('vertices, points on and beside shared edges, on cell lines and outside: exactly as ST_Covers', async () => {
+    const idx = await regionResolver(db).ready()
+    // Vertices of micro-grids, grids, communities, streets and both districts, and midpoints of their edges.
+    const { rows } = await db.query<{ level: number; wkb: Uint8Array }>(
+      `(SELECT level, ST_AsBinary(geom) AS wkb FROM regions WHERE level = 5 AND id LIKE '33070%' ORDER BY md5(id) LIMIT 300)
+       UNION ALL (SELECT level, ST_AsBinary(geom) FROM regions WHERE level BETWEEN 2 AND 4 AND id LIKE '33070%' ORDER BY md5(id) LIMIT 30)
+       UNION ALL (SELECT level, ST_AsBinary(geom) FROM regions WHERE level = 1 AND id LIKE '33070%')`,
+    )
+    const points: Array<[number, number]> = []
+    const rand = prng(5)
+    for (const { level, wkb } of rows)
+      for (const ring of wkbRings(wkb))
+        for (let i = 2; i < ring.length; i += 2) {
+          if (rand() > (level === 5 ? 0.5 : 0.1)) continue
+          const [ax, ay, bx, by] = [ring[i - 2], ring[i - 1], ring[i], ring[i + 1]]
+          const [mx, my] = [(ax + bx) / 2, (ay + by) / 2]
+          // The normal, for points just beside the edge (1e-12° and 1e-9° either side).
+          const len = Math.hypot(bx - ax, by - ay) || 1
+          const [nx, ny] = [-(by - ay) / len, (bx - ax) / len]
+          points.push([ax, ay], [mx, my], [ax + (bx - ax) * 0.25, ay + (by - ay) * 0.25])
+          for (const d of [1e-12, -1e-12, 1e-9, -1e-9, 5e-7, -5e-7]) points.push([mx + nx * d, my + ny * d])
+        }
+    // Points on the lines between cells, and on their corners.
+    const size = 2 ** -idx.level
+    for (let k = 0; k < 2000; k++) {
+      const i = Math.floor((119.35 + rand() * 0.55 - idx.x0) / size)
+      const j = Math.floor((28.8 + rand() * 0.45 - idx.y0) / size)
+      const [cx, cy] = [idx.x0 + i * size, idx.y0 + j * size]
+      points.push([cx, cy], [cx, cy + rand() * size], [cx + rand() * size, cy])
+    }
+    // Outside: far away, just outside the extent, the ends of the coordinate ranges.
+    points.push([0, 0], [116.39, 39.9], [-180, -90], [180, 90], [idx.x0, idx.y0], [idx.x0 - 1e-9, idx.y0 + 0.3], [119.3, 28.5], [119.99, 29.35])
+    expect(points.length).toBeGreaterThan(10_000)
+    const chains = await resolve(points)
+    expect(await mismatches(db, points, chains)).toEqual([])
+    // Every kind of cell was involved: boundary, outside, owned (0 here).
+    const kinds = new Set(points.map(([x, y]) => Math.min(0, cellLookup(idx, x, y))))
+    expect([...kinds].sort((a, b) => a - b)).toEqual([CELL_BOUNDARY, CELL_OUTSIDE, 0])
+    // On a vertex or an edge the boundary cells send the point to the exact test: the same answer every time.
+    const again = await resolve(points.slice(0, 500))
+    expect(again).toEqual(chains.slice(0, 500))
+  })
+
+  it('a cell that no edge comes near has one owner: checked by brute force on a synthetic ring', async () => {
+    // A diamond and a square with a hole, as WKB, ranked diamond first: check every cell's value against a plain
+    // point-in-polygon test of its four corners and centre (a wrong owner or a missed edge shows up here).
+    const wkbPolygon = (rings: number[][][]) => {
+      const n = rings.reduce((a, r) => a + 4 + r.length * 16, 9)
+      const b = Buffer.alloc(n)
+      let at = b.writeUInt8(1, 0)
+      at = b.writeUInt32LE(3, at)
+      at = b.writeUInt32LE(rings.length, at)
+      for (const r of rings) {
+        at = b.writeUInt32LE(r.length, at)
+        for (const [x, y] of r) at = b.writeDoubleLE(y, b.writeDoubleLE(x, at))
+      }
+      return new Uint8Array(b)
+    }
+    const diamond = [[10.3, 20.1], [10.5, 20.3], [10.3, 20.5], [10.1, 20.3], [10.3, 20.1]]
+    const square = [[[10.0, 20.0], [10.6, 20.0], [10.6, 20.6], [10.0, 20.6], [10.0, 20.0]], [[10.05, 20.05], [10.05, 20.15], [10.15, 20.15], [10.15, 20.05], [10.05, 20.05]]]
+    const idx = await buildCellIndex(1, [
+      { regionId: 'A', chain: '"A"', wkb: wkbPolygon([diamond]) },
+      { regionId: 'B', chain: '"B"', wkb: wkbPolygon(square) },
+    ], { maxLevel: 8 })
+    const inRing = (r: number[][], x: number, y: number) => {
+      let c = false
+      for (let i = 1; i < r.length; i++) if (r[i][1] > y !== r[i - 1][1] > y && x < r[i - 1][0] + ((y - r[i - 1][1]) * (r[i][0] - r[i - 1][0])) / (r[i][1] - r[i - 1][1])) c = !c
+      return c
+    }
+    const owner = (x: number, y: number) => (inRing(diamond, x, y) ? 0 : inRing(square[0], x, y) && !inRing(square[1], x, y) ? 1 : CELL_OUTSIDE)
+    const size = 2 ** -idx.level
+    const counts = { owned: 0, boundary: 0, outside: 0 }
+    const wrong: string[] = []
+    for (let y = 19.9 + size / 2; y < 20.7; y += size)
+      for (let x = 9.9 + size / 2; x < 10.7; x += size) {
+        const v = cellLookup(idx, x, y)
+        if (v === CELL_BOUNDARY) {
+          counts.boundary++
+          continue
+        }
+        counts[v === CELL_OUTSIDE ? 'outside' : 'owned']++
+        const [cx, cy] = [idx.x0 + Math.floor((x - idx.x0) / size) * size, idx.y0 + Math.floor((y - idx.y0) / size) * size]
+        for (const [px, py] of [[cx + 1e-7, cy + 1e-7], [cx + size - 1e-7, cy + 1e-7], [cx + 1e-7, cy + size - 1e-7], [cx + size - 1e-7, cy + size - 1e-7], [x, y]])
+          if (owner(px, py) !== v) wrong.push(`${px}, ${py}: cell ${v}, polygon test ${owner(px, py)}`)
+      }
+    expect(wrong).toEqual([])
+    expect(counts.owned).toBeGreaterThan(counts.boundary)
+    expect(counts.outside).toBeGreaterThan(0)
+  })
+})
+
+describe.each(DB_MODES)('the cell index never answers for changed boundaries (%s)', (mode) => {
+  let app: GcApp
+  let db: Db
+  let other: { db: Queryable; close: () => Promise<void> }
+  let seqBefore = 0
+  const P = 'TRCELL'
+  // A district at lon 105, lat 20 (far from the demo region and from the other tests' regions), two streets.
+  const district = (split: number) => ({
+    type: 'FeatureCollection',
+    features: [
+      { type: 'Feature', properties: { id: `${P}D`, name: '测试区', level: 1 }, geometry: { type: 'Polygon', coordinates: [[[105, 20], [105.2, 20], [105.2, 20.2], [105, 20.2], [105, 20]]] } },
+      { type: 'Feature', properties: { id: `${P}S1`, name: '西街道', level: 2, parentId: `${P}D` }, geometry: { type: 'Polygon', coordinates: [[[105, 20], [split, 20], [split, 20.2], [105, 20.2], [105, 20]]] } },
+      { type: 'Feature', properties: { id: `${P}S2`, name: '东街道', level: 2, parentId: `${P}D` }, geometry: { type: 'Polygon', coordinates: [[[split, 20], [105.2, 20], [105.2, 20.2], [split, 20.2], [split, 20]]] } },
+    ],
+  })
+  const importRegions = async (body: unknown) => {
+    const res = await app.inject({ method: 'POST', url: '/api/regions/import', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+    expect(res.statusCode, res.body).toBe(200)
+  }
+  const finest = (chain: Chain) => chain?.at(-1)?.id ?? null
+  const viaApi = async (p: [number, number]) => {
+    const res = await app.inject({ method: 'POST', url: '/api/regions/resolve', payload: { points: [p] } })
+    return finest(res.json().results[0])
+  }
+
+  beforeAll(async () => {
+    db = await testDb(mode)
+    app = await buildApp({ db })
+    await app.ready()
+    // "Another server process": its own resolver and, on PostgreSQL, its own connection pool.
+    if (mode === 'postgres') {
+      const d = createPgDb(inject('pgUrl')!)
+      other = { db: d, close: () => d.close() }
+    } else other = { db, close: async () => {} }
+    seqBefore = (await db.query<{ s: number }>('SELECT coalesce(max(seq), 0)::bigint AS s FROM events')).rows[0].s
+  })
+  afterAll(async () => {
+    await db.query(`DELETE FROM region_history WHERE id LIKE '${P}%'`)
+    await db.query(`DELETE FROM regions WHERE id LIKE '${P}%' AND level = 2`)
+    await db.query(`DELETE FROM regions WHERE id LIKE '${P}%'`)
+    await db.query(`DELETE FROM events WHERE kind = 'regions:imported' AND seq > $1`, [seqBefore])
+    await other.close()
+    await app.close()
+  })
+
+  it('an import that moves a boundary changes the answer at once, in this process and in another', async () => {
+    const here = regionResolver(db)
+    const there = new RegionResolver(other.db)
+    await importRegions(district(105.1))
+    await Promise.all([here.ready(), there.ready()])
+    const p: [number, number] = [105.09, 20.05]
+    expect(await viaApi(p)).toBe(`${P}S1`)
+    expect(finest(await there.resolveOne(...p))).toBe(`${P}S1`)
+    const before = { ...there.stats }
+
+    await importRegions(district(105.08))
+    // No waiting: the very next request, here (API) or there, has the new owner.
+    expect(await viaApi(p)).toBe(`${P}S2`)
+    expect(finest(await there.resolveOne(...p))).toBe(`${P}S2`)
+    expect(finest((JSON.parse(await there.resolveJson([p, [105.07, 20.05]])) as Chain[])[0])).toBe(`${P}S2`)
+    expect(there.stats.sqlOnly).toBeGreaterThan(before.sqlOnly)
+    expect(there.stats.fromCells).toBe(before.fromCells)
+
+    // Rebuilt, it answers from cells again, with the new boundary.
+    await there.ready()
+    expect(finest(await there.resolveOne(...p))).toBe(`${P}S2`)
+    expect(there.stats.fromCells).toBe(before.fromCells + 1)
+    expect(finest(await there.resolveOne(105.07, 20.05))).toBe(`${P}S1`)
+  })
+
+  it('follows inserts, renames, retirement and deletion written by plain SQL too', async () => {
+    const r = regionResolver(db)
+    await r.ready()
+    const at = async (x: number, y: number) => ((await r.resolveOne(x, y)) ?? []).map((c) => `${c.id}:${c.name}`)
+    const square = (x: number, y: number) => `ST_Multi(ST_MakeEnvelope(${x}, ${y}, ${x + 0.1}, ${y + 0.1}, 4326))`
+    await db.query(`INSERT INTO regions (id, level, name, path, geom) VALUES ('${P}X', 1, 'x', '${P}X', ${square(106, 20)})`)
+    expect(await at(106.05, 20.05)).toEqual([`${P}X:x`])
+    // Each change right after a (re)build: the index is current until the change, stale at the next request.
+    const fromCells = r.stats.fromCells
+    await r.ready()
+    expect(await at(106.05, 20.05)).toEqual([`${P}X:x`])
+    expect(r.stats.fromCells).toBe(fromCells + 1)
+    await db.query(`UPDATE regions SET name = 'renamed' WHERE id = '${P}X'`)
+    expect(await at(106.05, 20.05)).toEqual([`${P}X:renamed`])
+    await r.ready()
+    await db.query(`UPDATE regions SET geom = ${square(106.2, 20)} WHERE id = '${P}X'`)
+    expect(await at(106.05, 20.05)).toEqual([])
+    expect(await at(106.25, 20.05)).toEqual([`${P}X:renamed`])
+    await db.query(`UPDATE regions SET valid_to = now() WHERE id = '${P}X'`)
+    expect(await at(106.25, 20.05)).toEqual([])
+    await db.query(`UPDATE regions SET valid_to = NULL WHERE id = '${P}X'`)
+    await r.ready()
+    await db.query(`DELETE FROM regions WHERE id = '${P}X'`)
+    expect(await at(106.25, 20.05)).toEqual([])
+    expect(r.stats.fromCells).toBe(fromCells + 1)
+  })
+
+  it('region_version moves with every change an answer can see, and only with those', async () => {
+    const version = async () => (await db.query<{ v: number }>('SELECT version AS v FROM region_version')).rows[0].v
+    const { rows } = await db.query<{ id: string; name: string }>(`SELECT id, name FROM regions WHERE level = 5 AND id LIKE '330702%' ORDER BY id LIMIT 1`)
+    const [{ id, name }] = rows
+    const v0 = await version()
+    await db.query(`UPDATE regions SET households = households + 1, chief_id = chief_id WHERE id = $1`, [id])
+    await db.query(`UPDATE regions SET attributes = attributes WHERE level = 4 AND id LIKE '330702001%'`)
+    await db.query(`UPDATE regions SET name = name || '' WHERE id = $1`, [id])
+    expect(await version()).toBe(v0)
+    await db.transaction(async (tx) => {
+      await tx.query(`UPDATE regions SET name = 'x' WHERE id = $1`, [id])
+      await tx.query(`UPDATE regions SET name = $2 WHERE id = $1`, [id, name])
+    })
+    expect(await version()).toBe(v0 + 2)
+    await db
+      .transaction(async (tx) => {
+        await tx.query(`UPDATE regions SET name = 'x' WHERE id = $1`, [id])
+        throw new Error('rolled back')
+      })
+      .catch(() => {})
+    expect(await version()).toBe(v0 + 2)
+    await db.query(`UPDATE regions SET households = households - 1 WHERE id = $1`, [id])
   })
 })

@@ -38,9 +38,14 @@ export interface Health {
 
 export const fetchHealth = (signal?: AbortSignal) => getJson<Health>('/api/health', { signal })
 
+/** Open cases in one request (one snapshot, up to the API's 20,000), and the event-log position they reflect. */
+export async function fetchOpenCasesSnapshot(signal?: AbortSignal): Promise<{ cases: Case[]; seq: number }> {
+  const body = await getJson<CaseList>('/api/cases?status=open&limit=20000', { signal })
+  return { cases: body.cases, seq: body.seq }
+}
+
 export async function fetchOpenCases(signal?: AbortSignal): Promise<Case[]> {
-  const body = await getJson<CaseList>('/api/cases?status=open', { signal })
-  return body.cases
+  return (await fetchOpenCasesSnapshot(signal)).cases
 }
 
 export const fetchRegions = (level: RegionLevel, signal?: AbortSignal) =>

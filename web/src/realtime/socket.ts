@@ -1,10 +1,14 @@
 /**
  * The page's one Socket.IO connection. This is the ONLY module that subscribes to socket events: it turns them
- * into store calls, and components read the stores. New server events get a handler here and a store action.
+ * into store calls, and components read the stores. New event kinds get a handler in `handlers` and a store action.
+ *
+ * The event stream itself (position, resume on every connect, dropping duplicates, reset → snapshot) is
+ * shared/protocol/stream.ts, the same code the server's tests run.
  */
 import type { Pinia } from 'pinia'
 import { io, type Socket } from 'socket.io-client'
-import type { ClientToServerEvents, ServerToClientEvents } from '../../../shared/protocol/events.ts'
+import type { ClientToServerEvents, EventKind, FrameEvent, ServerToClientEvents } from '../../../shared/protocol/events.ts'
+import { attachEventStream, type EventStream } from '../../../shared/protocol/stream.ts'
 import { useCasesStore } from '../stores/cases.ts'
 import { useConnectionStore } from '../stores/connection.ts'
 import { useRegionsStore } from '../stores/regions.ts'
@@ -13,33 +17,62 @@ export type GcSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 export interface Realtime {
   socket: GcSocket
+  stream: EventStream
   stop(): void
 }
 
 /** After the server itself closed the link (restart, deploy) Socket.IO does not retry on its own: we do. */
 const SERVER_CLOSE_RETRY_MS = 1500
 
-export function startRealtime(pinia: Pinia): Realtime {
+type Handlers = { [K in EventKind]?: (event: Extract<FrameEvent, { kind: K }>) => void }
+
+export interface RealtimeOptions {
+  /** Server origin; default: the page's own. */
+  url?: string
+}
+
+export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtime {
   const cases = useCasesStore(pinia)
   const connection = useConnectionStore(pinia)
   const regions = useRegionsStore(pinia)
-  const socket: GcSocket = io({ transports: ['websocket', 'polling'] })
+  const socketOpts = { transports: ['websocket', 'polling'] }
+  const socket: GcSocket = opts.url ? io(opts.url, socketOpts) : io(socketOpts)
+
+  const warn = (what: string) => (err: unknown) => console.warn(`[gridcommand] ${what}:`, err instanceof Error ? err.message : err)
+
+  const handlers: Handlers = {
+    'case:created': (e) => e.case?.id && cases.upsert(e.case),
+    // Every loop step, reassignment and escalation: the case after it (a closed one drops out of the open set).
+    'case:updated': (e) => e.case?.id && cases.upsert(e.case),
+    'regions:imported': (e) => void regions.reloadAfterImport(e.seq).catch(warn('region reload failed')),
+  }
+
+  const stream = attachEventStream(socket, {
+    getPosition: () => (connection.positioned ? connection.lastSeq : null),
+    setPosition: (seq) => connection.setPosition(seq),
+    apply: (event) => (handlers[event.kind] as ((e: FrameEvent) => void) | undefined)?.(event),
+    async snapshot(reason) {
+      // First start: the snapshot main.ts loaded, if it is there and nothing was applied since.
+      if (reason === 'initial' && cases.loaded && cases.snapshotSeq !== null && !cases.loading) return cases.snapshotSeq
+      const seq = await cases.load({ replace: reason !== 'initial' })
+      // Away too long: a boundary import may be among what was missed.
+      if (reason === 'reset') regions.load().catch(warn('region reload failed'))
+      return seq
+    },
+    onStatus(status) {
+      connection.setState(status === 'live' ? 'online' : status === 'syncing' ? 'connecting' : 'offline')
+    },
+    onError: warn('live link'),
+  })
 
   let everConnected = false
   let retryTimer: ReturnType<typeof setTimeout> | undefined
   let stopped = false
-
-  function resync(): void {
-    // A simple resync: events missed while offline (or before the first join) come back with the snapshot.
-    // The replay issue replaces this with "send me everything after connection.lastSeq".
-    cases.load().catch((err) => console.warn('[gridcommand] resync failed:', err instanceof Error ? err.message : err))
-  }
+  const statsTimer = setInterval(() => connection.noteStats(stream.stats), 1000)
 
   socket.on('connect', () => {
-    connection.setState('online', '')
     if (everConnected) connection.noteReconnect()
     everConnected = true
-    resync()
   })
 
   socket.on('disconnect', (reason) => {
@@ -56,22 +89,14 @@ export function startRealtime(pinia: Pinia): Realtime {
     connection.setState('offline', err.message)
   })
 
-  socket.on('regions:imported', (event) => {
-    connection.noteSeq(event.seq)
-    regions.reloadAfterImport(event.seq).catch((err) => console.warn('[gridcommand] region reload failed:', err instanceof Error ? err.message : err))
-  })
-
-  socket.on('case:created', (event) => {
-    if (!event || typeof event !== 'object' || !event.case?.id) return
-    connection.noteSeq(event.seq)
-    cases.upsert(event.case)
-  })
-
   return {
     socket,
+    stream,
     stop() {
       stopped = true
       clearTimeout(retryTimer)
+      clearInterval(statsTimer)
+      stream.detach()
       socket.removeAllListeners()
       socket.disconnect()
     },

@@ -1,13 +1,15 @@
 /**
- * Cases held by the page, by id. Two writers: `load()` (HTTP snapshot of the open cases) and `upsert()` (live
- * events from realtime/socket.ts). Both are idempotent by id and never go back to an older version, so a case
- * that arrives by socket and again in a snapshot is held — and counted — once.
+ * Cases held by the page, by id. Two writers: `load()` (HTTP snapshot of the open cases, with the event-log position
+ * it reflects) and `upsert()` (events from realtime/socket.ts, in log order, each applied once). Both are idempotent by
+ * id and never go back to an older version, so a case that arrives by event and again in a snapshot is held — and
+ * counted — once.
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, triggerRef } from 'vue'
 import { isOpenStatus } from '../../../shared/domain/case-status.ts'
 import type { Case } from '../../../shared/schemas/case.ts'
-import { fetchOpenCases } from '../api/http.ts'
+import { fetchOpenCasesSnapshot } from '../api/http.ts'
+import { useConnectionStore } from './connection.ts'
 
 /** How long a case that just arrived counts as "new" (map pulse, list highlight). */
 export const NEW_CASE_WINDOW_MS = 10_000
@@ -75,23 +77,48 @@ export const useCasesStore = defineStore('cases', () => {
     return at !== undefined && nowMs - at < NEW_CASE_WINDOW_MS
   }
 
+  /** Event-log position of the last snapshot applied (null before the first). */
+  const snapshotSeq = ref<number | null>(null)
+  /** Loads run one after the other; a call while one runs shares it (or, for `replace`, queues behind it). */
+  let inflight: Promise<number> | null = null
+  let inflightReplace = false
+
   /**
-   * Replaces the held set with the server's open cases (first load, and the resync after a reconnect). Cases
-   * upserted while the request was in flight survive; a held newer version is never replaced by an older one.
+   * Loads the server's open cases; resolves with the event-log position the snapshot reflects.
+   *
+   * Default (first load, a late retry): merged with what is held — a held newer version stays, cases upserted while
+   * the request was in flight stay — and, if the page has already applied events past the snapshot's position,
+   * nothing held is dropped (the snapshot is older than the page).
+   * `replace: true` (the server said reset: the page may have missed events): the snapshot is the truth.
    */
-  async function load(): Promise<void> {
+  function load(opts: { replace?: boolean } = {}): Promise<number> {
+    const replace = opts.replace ?? false
+    if (inflight && (inflightReplace || !replace)) return inflight
+    const after = inflight?.catch(() => {}) ?? Promise.resolve()
+    const p = after.then(() => loadNow(replace))
+    inflight = p
+    inflightReplace = replace
+    const clear = () => {
+      if (inflight === p) inflight = null
+    }
+    p.then(clear, clear)
+    return p
+  }
+
+  async function loadNow(replace: boolean): Promise<number> {
     const token = ++loadToken
     touchedDuringLoad = new Set()
     loading.value = true
     try {
-      const fetched = await fetchOpenCases()
-      if (token !== loadToken) return // a newer load superseded this one
+      const { cases: fetched, seq } = await fetchOpenCasesSnapshot()
+      const connection = useConnectionStore()
+      const olderThanPage = !replace && connection.positioned && connection.lastSeq > seq
       const prev = byId.value
-      const next = new Map<string, Case>()
+      const next = olderThanPage ? new Map(prev) : new Map<string, Case>()
       const now = Date.now()
       for (const c of fetched) {
         const held = prev.get(c.id)
-        next.set(c.id, held && held.version > c.version ? held : c)
+        next.set(c.id, !replace && held && held.version > c.version ? held : c)
         if (!held && loaded.value) arrivals.value.set(c.id, now)
       }
       for (const id of touchedDuringLoad) {
@@ -105,9 +132,11 @@ export const useCasesStore = defineStore('cases', () => {
       triggerRef(arrivals)
       revision.value++
       loaded.value = true
+      snapshotSeq.value = seq
       error.value = null
+      return seq
     } catch (err) {
-      if (token === loadToken) error.value = err instanceof Error ? err.message : String(err)
+      error.value = err instanceof Error ? err.message : String(err)
       throw err
     } finally {
       if (token === loadToken) {
@@ -117,5 +146,5 @@ export const useCasesStore = defineStore('cases', () => {
     }
   }
 
-  return { byId, arrivals, revision, loaded, loading, error, openCases, openCount, recent, upsert, get, arrivedAt, isNew, load }
+  return { byId, arrivals, revision, loaded, loading, error, snapshotSeq, openCases, openCount, recent, upsert, get, arrivedAt, isNew, load }
 })

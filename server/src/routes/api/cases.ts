@@ -1,45 +1,183 @@
-import { Type } from 'typebox'
-import { OPEN_STATUSES, CASE_STATUSES, type CaseStatus } from '../../../../shared/domain/case-status.ts'
-import { CaseCreateSchema, CaseListSchema, CaseSchema } from '../../../../shared/schemas/case.ts'
-import type { GcApp } from '../../app.ts'
-import { listCasesByStatus } from '../../repos/cases.ts'
-import { reportCase } from '../../services/cases.ts'
+import { Type, type TSchema } from 'typebox'
+import { CASE_ACTIONS, CASE_SOURCES, PRIORITIES, allowedActions, type CaseAction } from '../../../../shared/domain/case-lifecycle.ts'
+import { CASE_STATUSES, OPEN_STATUSES, type CaseStatus } from '../../../../shared/domain/case-status.ts'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
+import {
+  ACTION_BODIES,
+  CaseCreateSchema,
+  CaseCreatedSchema,
+  CaseDetailSchema,
+  CaseListSchema,
+  CaseSchema,
+  type AnyActionBody,
+  type CaseCreated,
+} from '../../../../shared/schemas/case.ts'
+import type { GcApp } from '../../app.ts'
+import { getCaseRow, getTimeline, listCases, toCase } from '../../repos/cases.ts'
+import { listCasePhotos } from '../../repos/photos.ts'
+import { performAction, reportCase } from '../../services/cases.ts'
+import { HttpError } from '../../services/http-error.ts'
+import {
+  claimKey,
+  completeKey,
+  parseIdempotencyKey,
+  releaseKey,
+  requestHash,
+  type IdempotentRequest,
+} from '../../services/idempotency.ts'
+import { parseBbox } from '../ogc/request.ts'
+import { callerOf, requireActor } from '../caller.ts'
 
-const StatusFilter = Type.Unsafe<'open' | CaseStatus>({
-  type: 'string',
-  enum: ['open', ...CASE_STATUSES],
-  description: '"open" (every status somebody still has to act on) or one status',
-})
+const csvOf = (values: readonly string[], what: string) =>
+  Type.String({ pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`, description: `${what}: one or more of ${values.join(', ')}, comma-separated` })
+
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(csvOf(['open', ...CASE_STATUSES], '"open" (every status somebody still has to act on) or statuses')),
+    category: Type.Optional(Type.String({ pattern: '^[a-z0-9_.]+(,[a-z0-9_.]+)*$', description: 'category codes; a family matches its children' })),
+    priority: Type.Optional(csvOf(PRIORITIES, 'priorities')),
+    source: Type.Optional(csvOf(CASE_SOURCES, 'sources')),
+    overdue: Type.Optional(Type.Boolean({ description: 'true: open cases past their limit; false: the others' })),
+    region: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a region id at any level' })),
+    assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'reported at or after' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'reported before' })),
+    bbox: Type.Optional(Type.String({ description: 'minLon,minLat,maxLon,maxLat (WGS84)' })),
+    limit: Type.Integer({ minimum: 1, maximum: 20000, default: 500, description: 'page size, newest first' }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false },
+)
+
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false })
+
+/** If-Match: "3", W/"3" or 3 → 3. */
+function parseIfMatch(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(raw)
+  if (!m) throw new HttpError(400, 'invalid_request', 'header If-Match must be the case version as an entity tag, e.g. "3"', 'If-Match')
+  return Number(m[1])
+}
+
+const etag = (version: number) => `"${version}"`
 
 export default async function caseRoutes(app: GcApp) {
   app.post(
     '/api/cases',
-    { schema: { body: CaseCreateSchema, response: { 201: CaseSchema, 400: ErrorSchema, 422: ErrorSchema } } },
+    {
+      schema: {
+        body: CaseCreateSchema,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        response: { 201: CaseCreatedSchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+      },
+    },
     async (req, reply) => {
-      const created = await reportCase(app.db, req.body, { source: 'api' })
-      return reply.code(201).send(created)
+      const now = app.now()
+      const key = parseIdempotencyKey(req.headers['idempotency-key'])
+      const reporter = callerOf(req)
+      const idem: IdempotentRequest | undefined = key
+        ? { scope: reporter ?? `ip:${req.ip}`, key, hash: requestHash('POST', '/api/cases', req.body) }
+        : undefined
+      if (idem) {
+        const claim = await claimKey(app.db, idem, now)
+        if (claim.kind === 'replay') {
+          return reply.code(claim.statusCode as 201).header('idempotent-replayed', 'true').send(claim.body as CaseCreated)
+        }
+      }
+      try {
+        const created = await reportCase(app.db, req.body, {
+          reporter,
+          now,
+          inTransaction: idem ? (tx, result) => completeKey(tx, idem, 201, result) : undefined,
+        })
+        return reply.code(201).header('etag', etag(created.version)).header('location', `/api/cases/${created.id}`).send(created)
+      } catch (err) {
+        if (idem) await releaseKey(app.db, idem)
+        throw err
+      }
     },
   )
 
-  app.get(
-    '/api/cases',
-    {
-      schema: {
-        querystring: Type.Object(
-          {
-            status: Type.Optional(StatusFilter),
-            limit: Type.Integer({ minimum: 1, maximum: 20000, default: 5000, description: 'newest first; at most this many' }),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: CaseListSchema },
+  app.get('/api/cases', { schema: { querystring: ListQuery, response: { 200: CaseListSchema, 400: ErrorSchema } } }, async (req) => {
+    const q = req.query
+    const split = (s: string | undefined) => (s ? s.split(',') : undefined)
+    const statuses = q.status
+      ? [...new Set(q.status.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as CaseStatus])))]
+      : OPEN_STATUSES
+    const from = q.from ? new Date(q.from) : undefined
+    const to = q.to ? new Date(q.to) : undefined
+    if (from && to && from >= to) throw new HttpError(400, 'invalid_request', 'querystring.from must be before querystring.to', 'from')
+    // The log position of this list: taken BEFORE the query (after the relay has caught up with what is committed),
+    // so that every event up to it is in the query's snapshot; events after it may be too, and clients drop what
+    // they already hold by version. See realtime/relay.ts.
+    await app.relay.drain()
+    const seq = app.relay.position
+    const list = await listCases(
+      app.db,
+      {
+        statuses,
+        categories: split(q.category),
+        priorities: split(q.priority),
+        sources: split(q.source),
+        overdue: q.overdue,
+        regionId: q.region,
+        assigneeId: q.assignee,
+        from,
+        to,
+        bbox: parseBbox(q.bbox),
+        limit: q.limit,
+        offset: q.offset,
       },
-    },
-    async (req) => {
-      const { status = 'open', limit } = req.query
-      const statuses: readonly CaseStatus[] = status === 'open' ? OPEN_STATUSES : [status]
-      return { cases: await listCasesByStatus(app.db, statuses, limit) }
+      app.now(),
+    )
+    return { ...list, seq }
+  })
+
+  app.get(
+    '/api/cases/:id',
+    { schema: { params: IdParams, response: { 200: CaseDetailSchema, 404: ErrorSchema } } },
+    async (req, reply) => {
+      const row = await getCaseRow(app.db, req.params.id)
+      if (!row) throw new HttpError(404, 'case_not_found', `no case ${req.params.id}`)
+      const [timeline, photos] = await Promise.all([getTimeline(app.db, row.id), listCasePhotos(app.db, row.id)])
+      reply.header('etag', etag(row.version)).header('cache-control', 'no-cache')
+      return {
+        ...toCase(row, app.now()),
+        timeline,
+        photos: photos.map((p) => ({ id: p.id, url: p.url })),
+        allowedActions: allowedActions(row.status),
+      }
     },
   )
+
+  for (const action of CASE_ACTIONS) {
+    app.post(
+      `/api/cases/:id/actions/${action}`,
+      {
+        schema: {
+          params: IdParams,
+          body: ACTION_BODIES[action] as TSchema,
+          headers: Type.Object({ 'if-match': Type.Optional(Type.String()), 'x-actor': Type.Optional(Type.String()) }),
+          response: { 200: CaseSchema, 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 422: ErrorSchema, 428: ErrorSchema },
+        },
+      },
+      async (req, reply) => {
+        const body = req.body as AnyActionBody
+        const ifMatch = parseIfMatch(req.headers['if-match'])
+        if (ifMatch !== undefined && body.version !== undefined && ifMatch !== body.version) {
+          throw new HttpError(400, 'invalid_request', `If-Match (${ifMatch}) and body.version (${body.version}) disagree`, 'version')
+        }
+        const result = await performAction(app.db, req.params.id, action as CaseAction, body, {
+          actor: requireActor(req),
+          now: app.now(),
+          ifMatch,
+        })
+        return reply.header('etag', etag(result.case.version)).send(result.case)
+      },
+    )
+  }
+  app.post('/api/cases/:id/actions/:action', async (req, reply) => {
+    const { action } = req.params as { action: string }
+    return reply.code(404).send({ error: 'unknown_action', message: `no action "${action}"; actions: ${CASE_ACTIONS.join(', ')}` })
+  })
 }

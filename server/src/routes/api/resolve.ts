@@ -4,7 +4,7 @@ import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { LatSchema, LonSchema } from '../../../../shared/schemas/geo.ts'
 import { RegionRefSchema, ResolveResultSchema } from '../../../../shared/schemas/region.ts'
 import type { GcApp } from '../../app.ts'
-import { resolvePoints, resolvePointsJson } from '../../repos/resolve.ts'
+import { regionResolver, resolvePoints, resolvePointsJson } from '../../repos/resolve.ts'
 
 /** Most points one batch may carry: one query, answered in well under a second. */
 export const MAX_BATCH_POINTS = 10_000
@@ -18,6 +18,12 @@ const CrsSchema = Type.Unsafe<InputCrs>({
 const AsOfSchema = Type.String({ format: 'date-time', description: 'resolve against the boundaries valid at this time' })
 
 export default async function resolveRoutes(app: GcApp) {
+  // Current boundaries: through this process's cell index (repos/resolve.ts), built in the background from the
+  // start; until it is ready, and whenever the regions have changed since it was built, by SQL alone.
+  const resolver = regionResolver(app.db)
+  resolver.onError ??= (err) => app.log.error({ err }, 'resolve: building the cell index failed; resolving by SQL alone')
+  app.addHook('onReady', async () => resolver.warm())
+
   app.get(
     '/api/regions/resolve',
     {
@@ -31,11 +37,12 @@ export default async function resolveRoutes(app: GcApp) {
     },
     async (req, reply) => {
       const { lon, lat, crs, asOf } = req.query
-      const [chain] = await resolvePoints(app.db, [toWgs84(lon, lat, crs)], asOf ? new Date(asOf) : undefined)
-      if (chain.regions.length === 0) {
+      const [x, y] = toWgs84(lon, lat, crs)
+      const regions = asOf ? (await resolvePoints(app.db, [[x, y]], new Date(asOf)))[0].regions : await resolver.resolveOne(x, y)
+      if (!regions?.length) {
         return reply.code(404).send({ error: 'outside_coverage', message: 'no region contains this point' })
       }
-      return { regions: chain.regions }
+      return { regions }
     },
   )
 
@@ -67,8 +74,8 @@ export default async function resolveRoutes(app: GcApp) {
     async (req, reply) => {
       const { points, crs, asOf } = req.body
       const wgs = crs && crs !== 'wgs84' ? points.map(([lon, lat]) => toWgs84(lon, lat, crs)) : points
-      // PostgreSQL builds the array; it is passed through as it is (10,000 chains need no re-serialising).
-      const results = await resolvePointsJson(app.db, wgs, asOf ? new Date(asOf) : undefined)
+      // The array comes as JSON text (chains pre-serialised in the index, or built by PostgreSQL), sent as it is.
+      const results = asOf ? await resolvePointsJson(app.db, wgs, new Date(asOf)) : await resolver.resolveJson(wgs)
       return reply.type('application/json; charset=utf-8').send(`{"results":${results}}`)
     },
   )

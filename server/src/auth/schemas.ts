@@ -1,0 +1,46 @@
+import { Type, type TSchema } from 'typebox'
+import { ROLES, type Role } from './roles.ts'
+
+/** Request and response bodies of /api/auth (routes/api/auth.ts). The web client will want these in shared/schemas. */
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+
+export const LoginBodySchema = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+)
+
+export const RefreshBodySchema = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false })
+
+export const LogoutBodySchema = Type.Object(
+  {
+    /** The session to end; without it, the session of the Bearer token. */
+    refreshToken: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** End every session of the user (all devices). */
+    all: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+
+export const UserProfileSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  displayName: Nullable(Type.String()),
+  role: Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] }),
+  scopeRegionId: Nullable(Type.String()),
+  scopePath: Nullable(Type.String()),
+  scopeName: Nullable(Type.String()),
+  scopeLevel: Nullable(Type.Integer()),
+  workerId: Nullable(Type.String()),
+})
+
+export const TokenPairSchema = Type.Object({
+  tokenType: Type.Literal('Bearer'),
+  accessToken: Type.String(),
+  expiresIn: Type.Integer({ description: 'seconds the access token lives' }),
+  refreshToken: Type.String(),
+  refreshExpiresAt: Type.String({ format: 'date-time' }),
+  user: UserProfileSchema,
+})

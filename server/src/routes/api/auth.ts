@@ -1,0 +1,102 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { ErrorSchema } from '../../../../shared/schemas/common.ts'
+import type { GcApp } from '../../app.ts'
+import { requireUser } from '../../auth/guards.ts'
+import { LoginBodySchema, LogoutBodySchema, RefreshBodySchema, TokenPairSchema, UserProfileSchema } from '../../auth/schemas.ts'
+import type { RequestMeta } from '../../auth/service.ts'
+import { rateLimitStore } from '../../realtime/redis.ts'
+import { HttpError } from '../../services/http-error.ts'
+
+/**
+ * Sign-in (server/src/auth/README.md):
+ *   POST /api/auth/login    { username, password } → 200 tokens | 401 bad_credentials | 429 too_many_attempts
+ *   POST /api/auth/refresh  { refreshToken }       → 200 new tokens (the old refresh token is used up) | 401
+ *   POST /api/auth/logout   { refreshToken?, all? } → 204 (the session — or every session — is revoked)
+ *   GET  /api/auth/me       Bearer                 → 200 the user | 401
+ */
+const meta = (req: FastifyRequest): RequestMeta => ({
+  address: req.ip ?? null,
+  userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
+})
+
+const BAD_CREDENTIALS = 'unknown username or wrong password'
+
+export default async function authRoutes(app: GcApp) {
+  const { addressLimit } = app.auth.options
+  // Per client address: in this process's memory, or in Redis (REDIS_URL) and then shared by every process.
+  await app.register(rateLimit, {
+    global: false,
+    ...rateLimitStore(app.redis),
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpError(429, 'too_many_requests', `too many requests from this address: retry in ${ctx.after}`),
+  })
+  const perAddress = (factor: number) => ({ max: addressLimit.max * factor, timeWindow: addressLimit.windowSeconds * 1000 })
+
+  app.post(
+    '/api/auth/login',
+    {
+      config: { ignoreInvalidBearer: true, rateLimit: perAddress(1) },
+      schema: { body: LoginBodySchema, response: { 200: TokenPairSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema } },
+    },
+    async (req, reply) => {
+      const r = await app.auth.login(req.body.username, req.body.password, meta(req))
+      reply.header('cache-control', 'no-store')
+      if (r.ok) return r.tokens
+      if (r.reason === 'throttled') {
+        return reply
+          .code(429)
+          .header('retry-after', String(r.retryAfterSeconds))
+          .send({ error: 'too_many_attempts', message: `too many failed sign-ins for this account: retry in ${r.retryAfterSeconds} s` })
+      }
+      return reply.code(401).send({ error: 'bad_credentials', message: BAD_CREDENTIALS })
+    },
+  )
+
+  app.post(
+    '/api/auth/refresh',
+    {
+      config: { ignoreInvalidBearer: true, rateLimit: perAddress(3) },
+      schema: { body: RefreshBodySchema, response: { 200: TokenPairSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema } },
+    },
+    async (req, reply) => {
+      const r = await app.auth.refresh(req.body.refreshToken, meta(req))
+      reply.header('cache-control', 'no-store')
+      if (r.ok) return r.tokens
+      const message = {
+        invalid: 'unknown refresh token: sign in again',
+        expired: 'the refresh token has expired: sign in again',
+        revoked: 'the session was ended: sign in again',
+        reused: 'this refresh token was already used, so the session was ended (a copy may be in other hands): sign in again',
+      }[r.reason]
+      return reply.code(401).send({ error: r.reason === 'reused' ? 'refresh_token_reused' : 'invalid_refresh_token', message })
+    },
+  )
+
+  app.post(
+    '/api/auth/logout',
+    {
+      config: { ignoreInvalidBearer: true, rateLimit: perAddress(3) },
+      schema: { body: LogoutBodySchema, response: { 204: Type.Null({ description: 'the session is ended' }), 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema } },
+    },
+    async (req, reply) => {
+      const { refreshToken, all } = req.body
+      if (!refreshToken) {
+        const user = requireUser(req)
+        await app.auth.logout({ sessionId: user.sessionId, all }, meta(req))
+      } else {
+        await app.auth.logout({ refreshToken, all }, meta(req)) // an unknown token: nothing to end, same answer
+      }
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get('/api/auth/me', { schema: { response: { 200: UserProfileSchema, 401: ErrorSchema } } }, async (req, reply) => {
+    const user = requireUser(req)
+    const profile = await app.auth.profile(user.id)
+    if (!profile) throw new HttpError(401, 'unauthenticated', 'no such user')
+    reply.header('cache-control', 'no-store')
+    return profile
+  })
+}

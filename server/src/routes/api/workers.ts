@@ -1,0 +1,279 @@
+import { describeValidation } from '../../validation.ts'
+import type { FastifyError, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { INPUT_CRS, toWgs84, type InputCrs } from '../../../../shared/geo/crs.ts'
+import { ErrorSchema } from '../../../../shared/schemas/common.ts'
+import { LatSchema, LonSchema } from '../../../../shared/schemas/geo.ts'
+import {
+  NearestWorkersSchema,
+  PositionBatchResultSchema,
+  PositionBatchSchema,
+  PositionCreateSchema,
+  PositionRecordedSchema,
+  TrackLineSchema,
+  TrackPointsSchema,
+  WORKER_ROLES,
+  WORKER_STATUSES,
+  WorkerListSchema,
+  WorkerSchema,
+  WorkerStatusChangedSchema,
+  WorkerStatusChangeSchema,
+  type WorkerRole,
+  type WorkerStatus,
+} from '../../../../shared/schemas/worker.ts'
+import type { GcApp } from '../../app.ts'
+import { getWorker, listWorkers, nearestWorkers, regionExists, workerTrack } from '../../repos/workers.ts'
+import { HttpError } from '../../services/http-error.ts'
+import { recordPositions, setWorkerStatus, startPositionMaintenance, type PositionMaintenance } from '../../services/workers.ts'
+import { callerOf } from '../caller.ts'
+import { parseBbox } from '../ogc/request.ts'
+
+const csvOf = (values: readonly string[], what: string, extra: { default?: string } = {}) =>
+  Type.String({ pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`, description: `${what}: one or more of ${values.join(', ')}, comma-separated`, ...extra })
+const split = <T extends string>(s: string | undefined): T[] | undefined => (s ? ([...new Set(s.split(','))] as T[]) : undefined)
+
+const WorkerId = Type.String({ minLength: 1, maxLength: 64 })
+const IdParams = Type.Object({ id: WorkerId }, { additionalProperties: false })
+const RegionQuery = Type.String({ minLength: 1, maxLength: 64, description: 'a region id at any level' })
+const CrsQuery = Type.Unsafe<InputCrs>({ type: 'string', enum: INPUT_CRS, description: 'CRS of lon/lat (default wgs84)' })
+
+/** Most positions a batch body may carry in bytes (5,000 fixes with long ids and times fit with room to spare). */
+const BATCH_BODY_LIMIT = 4 * 1024 * 1024
+const HOUR_MS = 3_600_000
+
+/**
+ * A 400 naming the field as a client would write it — `positions[12].lat`, not `positions.12.lat` — from the
+ * validation error Fastify attached to the request (routes with attachValidation).
+ */
+function validationFailure(err: FastifyError & { validationContext?: string }): HttpError {
+  const { field, message } = describeValidation(err, { style: 'brackets', context: 'body' })
+  return new HttpError(400, 'invalid_request', message, field || undefined)
+}
+
+function checkValidation(req: FastifyRequest): void {
+  const err = (req as FastifyRequest & { validationError?: FastifyError }).validationError
+  if (err) throw validationFailure(err)
+}
+
+async function requireRegion(app: GcApp, id: string | undefined): Promise<void> {
+  if (id !== undefined && !(await regionExists(app.db, id))) {
+    throw new HttpError(400, 'invalid_request', `querystring.region "${id}" is not a region`, 'region')
+  }
+}
+
+function positiveIntFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`)
+  return n
+}
+
+/**
+ * Live resources: positions (single and batch), status, lists, tracks, nearest. Also runs the tracks' retention
+ * job in this process (POSITION_RETENTION_DAYS, default 30; a pass at start and every
+ * POSITION_MAINTENANCE_INTERVAL_S, default 3600).
+ */
+export default async function workerRoutes(app: GcApp) {
+  const retentionDays = positiveIntFromEnv('POSITION_RETENTION_DAYS', 30)
+  const intervalMs = positiveIntFromEnv('POSITION_MAINTENANCE_INTERVAL_S', 3600) * 1000
+  let maintenance: PositionMaintenance | undefined
+  app.addHook('onReady', async () => {
+    const m = startPositionMaintenance(app.db, {
+      retentionDays,
+      intervalMs,
+      now: () => app.now(),
+      onError: (err) => app.log.error({ err }, 'worker positions: maintenance pass failed'),
+      onPass: (r) => (r.created.length || r.dropped.length || r.deleted) && app.log.info(`worker positions: created ${r.created.join(', ') || 'none'}, dropped ${r.dropped.join(', ') || 'none'}, ${r.deleted} expired rows deleted`),
+    })
+    maintenance = m
+    await m.first
+  })
+  app.addHook('onClose', async () => maintenance?.stop())
+
+  app.post(
+    '/api/workers/positions',
+    {
+      bodyLimit: BATCH_BODY_LIMIT,
+      attachValidation: true,
+      schema: { body: PositionBatchSchema, response: { 200: PositionBatchResultSchema, 400: ErrorSchema, 422: ErrorSchema } },
+    },
+    async (req) => {
+      checkValidation(req)
+      const { positions, crs } = req.body
+      const { chains: _c, liveFlags: _l, ...result } = await recordPositions(app.db, positions, { now: app.now(), crs })
+      return result
+    },
+  )
+
+  app.post(
+    '/api/workers/:id/positions',
+    {
+      attachValidation: true,
+      schema: { params: IdParams, body: PositionCreateSchema, response: { 200: PositionRecordedSchema, 400: ErrorSchema, 404: ErrorSchema } },
+    },
+    async (req) => {
+      checkValidation(req)
+      const { crs, ...fix } = req.body
+      const workerId = req.params.id
+      const now = app.now()
+      let r
+      try {
+        r = await recordPositions(app.db, [{ ...fix, workerId }], { now, crs, field: (_i, name) => name })
+      } catch (err) {
+        if (err instanceof HttpError && err.code === 'unknown_worker') throw new HttpError(404, 'worker_not_found', `no worker ${workerId}`)
+        throw err
+      }
+      return {
+        workerId,
+        at: new Date(fix.at === undefined ? now.getTime() : Date.parse(fix.at)).toISOString(),
+        gridId: r.grids[0],
+        regions: r.chains[0],
+        outsideCoverage: r.grids[0] === null,
+        stored: r.stored === 1,
+        live: r.liveFlags[0],
+      }
+    },
+  )
+
+  app.post(
+    '/api/workers/:id/status',
+    {
+      attachValidation: true,
+      schema: {
+        params: IdParams,
+        body: WorkerStatusChangeSchema,
+        headers: Type.Object({ 'x-actor': Type.Optional(Type.String()) }),
+        response: { 200: WorkerStatusChangedSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (req) => {
+      checkValidation(req)
+      return setWorkerStatus(app.db, req.params.id, req.body.status, { by: callerOf(req) })
+    },
+  )
+
+  app.get(
+    '/api/workers',
+    {
+      schema: {
+        querystring: Type.Object(
+          {
+            region: Type.Optional(RegionQuery),
+            status: Type.Optional(csvOf(WORKER_STATUSES, 'statuses')),
+            role: Type.Optional(csvOf(WORKER_ROLES, 'roles')),
+            bbox: Type.Optional(Type.String({ description: 'minLon,minLat,maxLon,maxLat (WGS84), on the live position' })),
+            limit: Type.Integer({ minimum: 1, maximum: 20000, default: 500, description: 'page size, ordered by id' }),
+            offset: Type.Integer({ minimum: 0, default: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: WorkerListSchema, 400: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query
+      await requireRegion(app, q.region)
+      const now = app.now()
+      const page = await listWorkers(app.db, {
+        regionId: q.region,
+        statuses: split<WorkerStatus>(q.status),
+        roles: split<WorkerRole>(q.role),
+        bbox: parseBbox(q.bbox),
+        limit: q.limit,
+        offset: q.offset,
+      })
+      reply.header('cache-control', 'no-cache')
+      return { now: now.toISOString(), ...page }
+    },
+  )
+
+  app.get(
+    '/api/workers/nearest',
+    {
+      schema: {
+        querystring: Type.Object(
+          {
+            lon: LonSchema,
+            lat: LatSchema,
+            crs: Type.Optional(CrsQuery),
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+            status: csvOf(WORKER_STATUSES, 'statuses (default on_duty: who can be sent)', { default: 'on_duty' }),
+            role: Type.Optional(csvOf(WORKER_ROLES, 'roles')),
+            maxAgeS: Type.Optional(Type.Integer({ minimum: 1, description: 'only workers whose live position is at most this old' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: NearestWorkersSchema, 400: ErrorSchema },
+      },
+    },
+    async (req) => {
+      const q = req.query
+      const [lon, lat] = toWgs84(q.lon, q.lat, q.crs)
+      const now = app.now()
+      const workers = await nearestWorkers(app.db, {
+        lon,
+        lat,
+        limit: q.limit,
+        statuses: split<WorkerStatus>(q.status),
+        roles: split<WorkerRole>(q.role),
+        seenSince: q.maxAgeS === undefined ? undefined : new Date(now.getTime() - q.maxAgeS * 1000),
+      })
+      return { now: now.toISOString(), workers }
+    },
+  )
+
+  app.get('/api/workers/:id', { schema: { params: IdParams, response: { 200: WorkerSchema, 404: ErrorSchema } } }, async (req, reply) => {
+    const worker = await getWorker(app.db, req.params.id)
+    if (!worker) throw new HttpError(404, 'worker_not_found', `no worker ${req.params.id}`)
+    reply.header('cache-control', 'no-cache')
+    return worker
+  })
+
+  app.get(
+    '/api/workers/:id/track',
+    {
+      schema: {
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default: 24 h before `to`' })),
+            to: Type.Optional(Type.String({ format: 'date-time', description: 'exclusive; default: now' })),
+            format: Type.Unsafe<'line' | 'points'>({ type: 'string', enum: ['line', 'points'], default: 'line' }),
+            limit: Type.Integer({ minimum: 1, maximum: 50000, default: 10000, description: 'at most this many fixes, oldest first' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Union([TrackLineSchema, TrackPointsSchema]), 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (req) => {
+      const { id } = req.params
+      const q = req.query
+      const to = q.to ? new Date(q.to) : app.now()
+      const from = q.from ? new Date(q.from) : new Date(to.getTime() - 24 * HOUR_MS)
+      if (from >= to) throw new HttpError(400, 'invalid_request', 'querystring.from must be before querystring.to', 'from')
+      if (!(await getWorker(app.db, id))) throw new HttpError(404, 'worker_not_found', `no worker ${id}`)
+      const { points, truncated } = await workerTrack(app.db, id, from, to, q.limit)
+      const window = { workerId: id, from: from.toISOString(), to: to.toISOString(), count: points.length, truncated }
+      if (q.format === 'points') {
+        return {
+          type: 'FeatureCollection' as const,
+          features: points.map((p) => ({
+            type: 'Feature' as const,
+            geometry: { type: 'Point' as const, coordinates: [p.lon, p.lat] as [number, number] },
+            properties: { at: new Date(p.at).toISOString(), gridId: p.gridId, accuracyM: p.accuracyM, status: p.status },
+          })),
+          properties: window,
+        }
+      }
+      return {
+        type: 'Feature' as const,
+        id,
+        // RFC 7946: a LineString has two or more positions.
+        geometry: points.length >= 2 ? { type: 'LineString' as const, coordinates: points.map((p) => [p.lon, p.lat] as [number, number]) } : null,
+        properties: { ...window, times: points.map((p) => p.at), grids: points.map((p) => p.gridId) },
+      }
+    },
+  )
+}
