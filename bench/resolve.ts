@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net'
 import { loadavg } from 'node:os'
 import { bbox, booleanPointInPolygon } from '@turf/turf'
 import RBush from 'rbush'
-import { regionResolver, resolvePoint, resolvePointsJson } from '../server/src/repos/resolve.ts'
+import { RegionResolver, regionResolver, resolvePoint, resolvePointsJson } from '../server/src/repos/resolve.ts'
 import { startServer } from '../test/support/server.ts'
 import { openBenchDb } from './bench-db.ts'
 
@@ -64,6 +64,22 @@ const empty = http.createServer((_req, res) => {
 await new Promise<void>((resolve) => empty.listen(0, '127.0.0.1', resolve))
 const emptyUrl = `http://127.0.0.1:${(empty.address() as AddressInfo).port}`
 
+/** `wrk --latency` for 10 s on one connection; null when wrk is not installed. */
+function runWrk(target: string): Promise<{ p50: number; p99: number; requests: number } | null> {
+  const script = new URL('./resolve-wrk.lua', import.meta.url).pathname
+  return new Promise((resolve) =>
+    execFile('wrk', ['-t1', '-c1', '-d10s', '--latency', '-s', script, target], (err, out) => {
+      if (err) return resolve(null)
+      const ms = (q: string) => {
+        const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out)
+        return m ? Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as const)[m[2] as 'us' | 'ms' | 's'] : NaN
+      }
+      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+      resolve({ p50: ms('50'), p99: ms('99'), requests })
+    }),
+  )
+}
+
 const rows: Record<string, { 'p50 ms': string; 'p99 ms': string; 'points/s': string | number }> = {}
 const latency = (name: string, ms: number[]) => (rows[name] = { 'p50 ms': pct(ms, 0.5).toFixed(3), 'p99 ms': pct(ms, 0.99).toFixed(3), 'points/s': '' })
 const throughput = (name: string, points: number, ms: number) => (rows[name] = { 'p50 ms': '', 'p99 ms': '', 'points/s': Math.round((points / ms) * 1000) })
@@ -87,11 +103,26 @@ latency('GET, hand-written HTTP/1.1 client in another process', (await client('g
 latency('  of which in the server (request in → response out)', serverMs.slice(-SINGLE))
 latency('  floor: an empty node:http server, node:http client', (await client('get-http', SINGLE, 7, emptyUrl)).ms)
 latency('  floor: an empty node:http server, hand-written client', (await client('get-raw', SINGLE, 7, emptyUrl)).ms)
+// wrk (Debian's wrk, if installed), one connection: the standard HTTP load generator, as a check on our own client.
+const wrk = await runWrk(url)
+if (wrk) {
+  rows['GET, wrk, 1 thread, 1 connection, 10 s (another process)'] = { 'p50 ms': wrk.p50.toFixed(3), 'p99 ms': wrk.p99.toFixed(3), 'points/s': '' }
+  const floor = await runWrk(emptyUrl)
+  if (floor) rows['  floor: an empty node:http server, wrk'] = { 'p50 ms': floor.p50.toFixed(3), 'p99 ms': floor.p99.toFixed(3), 'points/s': '' }
+}
 empty.close()
 // Without HTTP: the resolver (cell index + version read, or the exact test) and the SQL-only path it replaced.
 const direct: number[] = []
+const strictMs: number[] = []
 const sqlOnly: number[] = []
-for (const [out, f] of [[direct, (x: number, y: number) => resolver.resolveOne(x, y)], [sqlOnly, (x: number, y: number) => resolvePoint(db, x, y)]] as const) {
+// The previous way, for comparison: no LISTEN, so every request reads region_version.
+const strict = new RegionResolver(db, { listen: false })
+await strict.ready()
+for (const [out, f] of [
+  [direct, (x: number, y: number) => resolver.resolveOne(x, y)],
+  [strictMs, (x: number, y: number) => strict.resolveOne(x, y)],
+  [sqlOnly, (x: number, y: number) => resolvePoint(db, x, y)],
+] as const) {
   for (let i = 0; i < SINGLE + 200; i++) {
     const [lon, lat] = point()
     const t0 = performance.now()
@@ -100,6 +131,7 @@ for (const [out, f] of [[direct, (x: number, y: number) => resolver.resolveOne(x
   }
 }
 latency('resolver.resolveOne() in process (no HTTP)', direct)
+latency('  the same, reading region_version per request (no LISTEN: the previous way)', strictMs)
 latency('resolvePoint() in process (SQL alone: the old path)', sqlOnly)
 
 // --- batches of 10,000 ---
@@ -169,6 +201,7 @@ console.log(
 )
 console.table(rows)
 const s = resolver.stats
+console.log(`reads of region_version by the API's resolver ${s.versionReads} (notifications ${s.notifications})`)
 console.log(`points answered from cells ${s.fromCells}, by the exact test ${s.exact} (${((100 * s.exact) / (s.fromCells + s.exact)).toFixed(1)} %), by SQL alone ${s.sqlOnly}`)
 console.log(`inside coverage: API ${inside}, baseline ${jsInside} of ${BATCHES * BATCH}; API and SQL alone differ on ${differ} points; baseline index build ${indexMs.toFixed(0)} ms`)
 console.log(`answer to a batch: ${(answerBytes / BATCHES / 1e6).toFixed(2)} MB`)

@@ -1,5 +1,5 @@
 import type { RegionRef } from '../../../shared/schemas/region.ts'
-import type { Queryable } from '../db/types.ts'
+import type { Db, Queryable } from '../db/types.ts'
 
 /**
  * Point → region chain.
@@ -13,8 +13,8 @@ import type { Queryable } from '../db/types.ts'
  * Two ways to the same answer:
  * - SQL alone (resolvePointsJson and friends): any number of points in ONE query, the JSON built by PostgreSQL.
  * - A cell index in this process (RegionResolver, below), for the API: the points far from every edge are answered
- *   from memory and only those near an edge go through the same SQL. It is checked against a version counter
- *   (migration 009) in every request, so it never answers for boundaries that have changed.
+ *   from memory and only those near an edge go through the same SQL. It is kept against a version counter
+ *   (migration 009), whose bumps are also sent by NOTIFY (migration 014): see RegionResolver.
  */
 const POINTS = `
   pts AS (
@@ -409,6 +409,9 @@ export function cellLookup(index: CellIndex, lon: number, lat: number): number {
 
 const VERSION = 'SELECT version FROM region_version'
 
+/** Channel of migration 014: every bump of region_version sends the new version, delivered at commit. */
+export const REGIONS_CHANNEL = 'gc_regions'
+
 /** The exact test for the points the cells leave open, and the version, in one statement (one snapshot). */
 const EXACT_IDS = `
   WITH ${POINTS}
@@ -424,51 +427,102 @@ const CELL_SOURCE = `
 /** How long a failed build keeps the resolver on SQL alone before it tries again. */
 const RETRY_AFTER_MS = 30_000
 
+export interface ResolverOptions {
+  /** Finest cell level (tests use coarse cells). */
+  maxLevel?: number
+  /**
+   * With LISTEN: the longest a request may rely on notifications alone. A request finding the last read of
+   * region_version older than this reads it first; older than half of it, reads it in the background. It bounds how
+   * long a lost notification (a dropped LISTEN connection) can go unnoticed. Default 1000 ms.
+   */
+  recheckMs?: number
+  /** false: no LISTEN; every request reads region_version (one round trip more per request). Default true. */
+  listen?: boolean
+}
+
 export interface ResolverStats {
   /** Points answered from cells, by the exact test (boundary cells), and by SQL alone (no current index). */
   fromCells: number
   exact: number
   sqlOnly: number
   builds: number
+  /** NOTIFYs received on gc_regions, and reads of region_version made for a single lookup (not the exact test's). */
+  notifications: number
+  versionReads: number
   /** Reading the pieces plus building the index, ms (the event loop is given back every few ms meanwhile). */
   lastBuildMs: number | null
   lastError: string | null
 }
 
 /**
- * Resolution through the cell index of this process. Every request reads region_version (with the exact test when
- * it needs one, in the same statement): an index built from another version is never used — the request is
- * answered by SQL alone and a rebuild starts in the background (one at a time). So a change to the regions, made
- * by any process, is seen by every process in its next request.
+ * Resolution through the cell index of this process. An index built from an older region_version than the newest
+ * this process knows of is never used: the request is answered by SQL alone and a rebuild starts in the background
+ * (one at a time). The newest version is learnt from
+ * - NOTIFY gc_regions (migration 014), sent by the transaction that changes the regions and delivered when it
+ *   commits: the index is outdated as soon as the notification arrives, within a millisecond or so here;
+ * - every exact test (boundary points), which reads the version in the same snapshot;
+ * - a read of region_version when the last one is older than `recheckMs` (at most once per recheckMs under load,
+ *   in the background), which bounds the window of a lost notification;
+ * - `invalidate()`, called by this process after a change it made itself (the boundary import), so that its very
+ *   next request reads the version: read-your-writes.
+ * Without LISTEN (a Queryable with no listen(), or listen: false) every request reads the version, the strict way.
+ * So an answer from cells may lag a change committed by another process by the notification's delivery time; a
+ * case's grid is always resolved by SQL inside its own transaction (services/cases.ts), never from cells.
  */
 export class RegionResolver {
   private index: CellIndex | null = null
-  /** Set when a request found the database on another version than the index: not used again. */
-  private outdated: CellIndex | null = null
   private building: Promise<CellIndex> | null = null
   private failedAt = -Infinity
   private refs: Array<RegionRef[] | undefined> = []
-  readonly stats: ResolverStats = { fromCells: 0, exact: 0, sqlOnly: 0, builds: 0, lastBuildMs: null, lastError: null }
+  /** The newest region_version known to exist (notifications, reads, builds). */
+  private latest = 0
+  /** When (performance.now()) the last read of region_version that saw `latest` was issued. */
+  private confirmedAt = -Infinity
+  private listening = false
+  private subscribing: Promise<void> | null = null
+  private unlisten: (() => Promise<void>) | null = null
+  private checking: Promise<void> | null = null
+  private readonly recheckMs: number
+  readonly stats: ResolverStats = {
+    fromCells: 0, exact: 0, sqlOnly: 0, builds: 0, notifications: 0, versionReads: 0, lastBuildMs: null, lastError: null,
+  }
   onError: ((err: unknown) => void) | undefined
 
   constructor(
     private readonly db: Queryable,
-    private readonly options: { maxLevel?: number } = {},
-  ) {}
+    private readonly options: ResolverOptions = {},
+  ) {
+    this.recheckMs = options.recheckMs ?? 1000
+  }
 
-  /** Starts a build unless there is an index or one is being built. */
+  /** Starts listening and a build unless there is an index or one is being built. */
   warm(): void {
+    void this.subscribe()
     if (!this.index) this.refresh()
   }
 
   /** The index once it is current (built from the version the database holds now); for tests and benchmarks. */
   async ready(): Promise<CellIndex> {
+    await this.subscribe()
     for (;;) {
-      const version = await this.version()
-      if (this.index && this.index.version === version) return this.index
-      if (this.index) this.outdated = this.index
+      const version = await this.readVersion()
+      if (this.index && this.index.version >= version) return this.index
       await (this.building ?? this.startBuild())
     }
+  }
+
+  /** A change this process made has committed: the next request reads region_version before using the index. */
+  invalidate(): void {
+    this.confirmedAt = -Infinity
+  }
+
+  /** Stops listening (the database handle stays open). */
+  async close(): Promise<void> {
+    await this.subscribing
+    const unlisten = this.unlisten
+    this.unlisten = null
+    this.listening = false
+    await unlisten?.()
   }
 
   /** The chains for WGS84 `points` as a JSON array text (as resolvePointsJson), in input order, null outside. */
@@ -503,7 +557,8 @@ export class RegionResolver {
     if (idx) {
       const v = cellLookup(idx, lon, lat)
       if (v !== CELL_BOUNDARY) {
-        if (await this.isCurrent(idx)) {
+        const fresh = this.fresh(idx)
+        if (fresh === true || (fresh !== false && (await fresh))) {
           this.stats.fromCells++
           return v === CELL_OUTSIDE ? null : this.chainOf(idx, v)
         }
@@ -525,12 +580,41 @@ export class RegionResolver {
     return (this.refs[rank] ??= JSON.parse(idx.chains[rank]) as RegionRef[])
   }
 
-  /** The index, unless a request has found it outdated (then a rebuild is under way). */
+  /** The index, unless a newer version is known (then a rebuild is under way). */
   private current(): CellIndex | null {
+    if (!this.subscribing) void this.subscribe()
     const idx = this.index
-    if (idx && idx !== this.outdated) return idx
+    if (idx && idx.version >= this.latest) return idx
     this.refresh()
     return null
+  }
+
+  /**
+   * Whether `idx` may answer now: true or false at once when notifications and a recent read say so, else a
+   * promise of the answer after reading region_version.
+   */
+  private fresh(idx: CellIndex): boolean | Promise<boolean> {
+    if (this.listening) {
+      const age = performance.now() - this.confirmedAt
+      if (age < this.recheckMs) {
+        if (age > this.recheckMs / 2) void this.recheck()
+        return idx.version >= this.latest || this.stale()
+      }
+    }
+    return this.readVersion().then((v) => idx.version >= v || this.stale())
+  }
+
+  /** One background read of region_version at a time. */
+  private recheck(): Promise<void> {
+    return (this.checking ??= this.readVersion().then(
+      () => {
+        this.checking = null
+      },
+      (err: unknown) => {
+        this.checking = null
+        this.onError?.(err)
+      },
+    ))
   }
 
   /**
@@ -538,29 +622,69 @@ export class RegionResolver {
    * null when it is not (the caller falls back on SQL alone).
    */
   private async exact(idx: CellIndex, points: ReadonlyArray<readonly [number, number]>): Promise<Array<number | null> | null> {
-    if (points.length === 0) return (await this.isCurrent(idx)) ? [] : null
+    if (points.length === 0) {
+      const fresh = this.fresh(idx)
+      return fresh === true || (fresh !== false && (await fresh)) ? [] : null
+    }
+    const issued = performance.now()
     const { rows } = await this.db.query<{ version: number; ids: string }>(EXACT_IDS, [points.map((p) => p[0]), points.map((p) => p[1])])
-    if (Number(rows[0].version) !== idx.version) return this.stale(idx)
+    this.saw(Number(rows[0].version), issued)
+    if (Number(rows[0].version) !== idx.version) {
+      this.stale()
+      return null
+    }
     const ranks = (JSON.parse(rows[0].ids) as Array<string | null>).map((id) => (id === null ? null : idx.rankById.get(id)))
     // Same version, same pieces: every id is in the index. Were one missing (a bug), SQL alone is still right.
     return ranks.includes(undefined) ? null : (ranks as Array<number | null>)
   }
 
-  /** Whether the database still holds the version `idx` was built from (marks it stale if not). */
-  private async isCurrent(idx: CellIndex): Promise<boolean> {
-    return (await this.version()) === idx.version || this.stale(idx) !== null
-  }
-
-  private async version(): Promise<number> {
+  /** Reads region_version (and records what it saw). */
+  private async readVersion(): Promise<number> {
+    const issued = performance.now()
+    this.stats.versionReads++
     const { rows } = await this.db.query<{ version: number }>(VERSION)
-    return Number(rows[0]?.version ?? 0)
+    const version = Number(rows[0]?.version ?? 0)
+    this.saw(version, issued)
+    return version
   }
 
-  /** A request found the database on another version than `idx`: SQL alone until the rebuild is done. */
-  private stale(idx: CellIndex): null {
-    this.outdated = idx
+  /** A read issued at `issued` saw `version`. */
+  private saw(version: number, issued: number): void {
+    if (version > this.latest) this.latest = version
+    if (version === this.latest && issued > this.confirmedAt) this.confirmedAt = issued
+  }
+
+  /** The index is older than the database: SQL alone until the rebuild is done. */
+  private stale(): false {
     this.refresh()
-    return null
+    return false
+  }
+
+  private subscribe(): Promise<void> {
+    if (this.subscribing) return this.subscribing
+    const db = this.db as Queryable & Partial<Pick<Db, 'listen'>>
+    if (this.options.listen === false || typeof db.listen !== 'function') return (this.subscribing = Promise.resolve())
+    this.subscribing = db
+      .listen(REGIONS_CHANNEL, (payload) => {
+        this.stats.notifications++
+        const version = Number(payload)
+        if (Number.isFinite(version) && version > this.latest) this.latest = version
+        if (this.index && this.index.version < this.latest) this.refresh()
+      })
+      .then(
+        (unlisten) => {
+          this.unlisten = unlisten
+          // A change may have committed before LISTEN took effect: the next request reads the version first.
+          this.confirmedAt = -Infinity
+          this.listening = true
+        },
+        (err: unknown) => {
+          // Without notifications every request reads the version, as correct and one round trip slower.
+          this.stats.lastError = err instanceof Error ? err.message : String(err)
+          this.onError?.(err)
+        },
+      )
+    return this.subscribing
   }
 
   private refresh(): void {
@@ -572,6 +696,7 @@ export class RegionResolver {
     const started = performance.now()
     const build = (async () => {
       const { rows } = await this.db.query<{ version: number; regionId: string | null; chain: string; wkb: Uint8Array }>(CELL_SOURCE)
+      this.saw(Number(rows[0].version), started)
       const pieces = rows.filter((r) => r.regionId !== null) as CellSource[]
       return buildCellIndex(Number(rows[0].version), pieces, { maxLevel: this.options.maxLevel })
     })()
@@ -591,7 +716,10 @@ export class RegionResolver {
         this.onError?.(err)
       },
     ).finally(() => {
-      if (this.building === build) this.building = null
+      if (this.building !== build) return
+      this.building = null
+      // A change that committed while it was being built: build again.
+      if (this.index && this.index.version < this.latest) this.refresh()
     })
     return build
   }

@@ -21,6 +21,7 @@
  *   the old row goes to region_history (valid_to = the transaction's now()), the row in `regions` gets valid_from =
  *   now(); unchanged features are not written; regions below a moved one get their new path (and a version).
  */
+import { regionResolver } from '../repos/resolve.ts'
 import type { Db, Queryable } from '../db/types.ts'
 import { appendEvent } from '../repos/events.ts'
 import {
@@ -112,6 +113,8 @@ export async function importRegions(db: Db, source: ImportSource, options: Impor
     await appendEvent(tx, 'regions:imported', null, { ...counts, repathed, idCount: features.length })
     return { dryRun, valid: true as const, ...counts, repathed }
   })
+  // Read-your-writes: this process's next lookup reads region_version instead of waiting for the NOTIFY.
+  if (!report.dryRun) regionResolver(db).invalidate()
   return report
 }
 

@@ -1,7 +1,7 @@
 import { bbox as turfBbox, booleanPointInPolygon } from '@turf/turf'
 import type { Feature, MultiPolygon, Polygon } from 'geojson'
 import RBush from 'rbush'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { buildApp, type GcApp } from '../../src/app.ts'
 import { createPgDb } from '../../src/db/pg-db.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
@@ -502,19 +502,24 @@ describe.each(DB_MODES)('the cell index never answers for changed boundaries (%s
     await app.close()
   })
 
-  it('an import that moves a boundary changes the answer at once, in this process and in another', async () => {
+  it('an import that moves a boundary changes the answer at once in this process, and in another when its NOTIFY arrives', async () => {
     const here = regionResolver(db)
     const there = new RegionResolver(other.db)
+    const strict = new RegionResolver(other.db, { listen: false })
     await importRegions(district(105.1))
-    await Promise.all([here.ready(), there.ready()])
+    await Promise.all([here.ready(), there.ready(), strict.ready()])
     const p: [number, number] = [105.09, 20.05]
     expect(await viaApi(p)).toBe(`${P}S1`)
     expect(finest(await there.resolveOne(...p))).toBe(`${P}S1`)
+    expect(finest(await strict.resolveOne(...p))).toBe(`${P}S1`)
     const before = { ...there.stats }
 
     await importRegions(district(105.08))
-    // No waiting: the very next request, here (API) or there, has the new owner.
+    // The importing process: its very next request (read-your-writes). Without LISTEN: the very next request too.
     expect(await viaApi(p)).toBe(`${P}S2`)
+    expect(finest(await strict.resolveOne(...p))).toBe(`${P}S2`)
+    // Another process: as soon as the notification sent at commit has arrived (no request needed to find out).
+    await vi.waitFor(() => expect(there.stats.notifications).toBeGreaterThan(before.notifications))
     expect(finest(await there.resolveOne(...p))).toBe(`${P}S2`)
     expect(finest((JSON.parse(await there.resolveJson([p, [105.07, 20.05]])) as Chain[])[0])).toBe(`${P}S2`)
     expect(there.stats.sqlOnly).toBeGreaterThan(before.sqlOnly)
@@ -525,31 +530,59 @@ describe.each(DB_MODES)('the cell index never answers for changed boundaries (%s
     expect(finest(await there.resolveOne(...p))).toBe(`${P}S2`)
     expect(there.stats.fromCells).toBe(before.fromCells + 1)
     expect(finest(await there.resolveOne(105.07, 20.05))).toBe(`${P}S1`)
+    await Promise.all([there.close(), strict.close()])
+  })
+
+  it('with notifications, lookups from cells read no version; a lost notification is caught within recheckMs', async () => {
+    // A process whose LISTEN connection died without a word: notifications never arrive.
+    const deaf = { query: (sql: string, params?: unknown[]) => other.db.query(sql, params), listen: async () => async () => {} } as unknown as Queryable
+    const r = new RegionResolver(deaf, { recheckMs: 300 })
+    await r.ready()
+    const p: [number, number] = [105.09, 20.05]
+    const owner = finest(await r.resolveOne(...p))
+    const reads = r.stats.versionReads
+    for (let i = 0; i < 20; i++) expect(finest(await r.resolveOne(...p))).toBe(owner)
+    // At most one background read in the window, however many requests.
+    expect(r.stats.versionReads - reads).toBeLessThanOrEqual(1)
+
+    await importRegions(district(owner === `${P}S1` ? 105.08 : 105.1))
+    const moved = owner === `${P}S1` ? `${P}S2` : `${P}S1`
+    // Past recheckMs since the last read, a request reads the version before using the index.
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    expect(finest(await r.resolveOne(...p))).toBe(moved)
+    await r.ready()
+    expect(finest(await r.resolveOne(...p))).toBe(moved)
   })
 
   it('follows inserts, renames, retirement and deletion written by plain SQL too', async () => {
     const r = regionResolver(db)
     await r.ready()
     const at = async (x: number, y: number) => ((await r.resolveOne(x, y)) ?? []).map((c) => `${c.id}:${c.name}`)
+    // A change by plain SQL, then its notification.
+    const change = async (sql: string) => {
+      const n = r.stats.notifications
+      await db.query(sql)
+      await vi.waitFor(() => expect(r.stats.notifications).toBeGreaterThan(n))
+    }
     const square = (x: number, y: number) => `ST_Multi(ST_MakeEnvelope(${x}, ${y}, ${x + 0.1}, ${y + 0.1}, 4326))`
-    await db.query(`INSERT INTO regions (id, level, name, path, geom) VALUES ('${P}X', 1, 'x', '${P}X', ${square(106, 20)})`)
+    await change(`INSERT INTO regions (id, level, name, path, geom) VALUES ('${P}X', 1, 'x', '${P}X', ${square(106, 20)})`)
     expect(await at(106.05, 20.05)).toEqual([`${P}X:x`])
-    // Each change right after a (re)build: the index is current until the change, stale at the next request.
+    // Each change right after a (re)build: the index is current until the change, outdated once it is notified.
     const fromCells = r.stats.fromCells
     await r.ready()
     expect(await at(106.05, 20.05)).toEqual([`${P}X:x`])
     expect(r.stats.fromCells).toBe(fromCells + 1)
-    await db.query(`UPDATE regions SET name = 'renamed' WHERE id = '${P}X'`)
+    await change(`UPDATE regions SET name = 'renamed' WHERE id = '${P}X'`)
     expect(await at(106.05, 20.05)).toEqual([`${P}X:renamed`])
     await r.ready()
-    await db.query(`UPDATE regions SET geom = ${square(106.2, 20)} WHERE id = '${P}X'`)
+    await change(`UPDATE regions SET geom = ${square(106.2, 20)} WHERE id = '${P}X'`)
     expect(await at(106.05, 20.05)).toEqual([])
     expect(await at(106.25, 20.05)).toEqual([`${P}X:renamed`])
-    await db.query(`UPDATE regions SET valid_to = now() WHERE id = '${P}X'`)
+    await change(`UPDATE regions SET valid_to = now() WHERE id = '${P}X'`)
     expect(await at(106.25, 20.05)).toEqual([])
-    await db.query(`UPDATE regions SET valid_to = NULL WHERE id = '${P}X'`)
+    await change(`UPDATE regions SET valid_to = NULL WHERE id = '${P}X'`)
     await r.ready()
-    await db.query(`DELETE FROM regions WHERE id = '${P}X'`)
+    await change(`DELETE FROM regions WHERE id = '${P}X'`)
     expect(await at(106.25, 20.05)).toEqual([])
     expect(r.stats.fromCells).toBe(fromCells + 1)
   })
