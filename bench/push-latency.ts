@@ -21,6 +21,7 @@
  *          is the server's (on a real deployment each wall parses its frames on its own machine).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import http from 'node:http'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,6 +47,30 @@ const MAX_IN_FLIGHT = 1024
 
 // ---- database and server process ---------------------------------------------------------------------------------
 
+/**
+ * Where reports come from (BENCH_SPOTS):
+ *   spread     (default) a point in a micro-grid drawn at random for each report (14,500 of them), and 1 report in 20
+ *              a repeat within ~10 m of one sent a moment before (a second report of the same problem);
+ *   clustered  the pattern of the first runs: 350 fixed points (50 × 7 on a 300 m × 500 m lattice) in rotation, so
+ *              every report lands on dozens of open reports of the same category (a hotspot all run long).
+ */
+const SPOTS = (process.env.BENCH_SPOTS ?? 'spread') as 'spread' | 'clustered'
+let spots: Array<[number, number]> = []
+let spotSeed = 12345
+const spotRand = () => ((spotSeed = (spotSeed * 1103515245 + 12345) % 2147483648) / 2147483648)
+const recent: Array<[number, number]> = []
+function reportPoint(k: number): { lon: number; lat: number } {
+  if (SPOTS === 'clustered') return { lon: 119.6 + (k % 50) * 0.003, lat: 29.06 + (k % 7) * 0.005 }
+  if (recent.length > 0 && spotRand() < 0.05) {
+    const [lon, lat] = recent[Math.floor(spotRand() * recent.length)]
+    return { lon: lon + (spotRand() - 0.5) * 1e-4, lat: lat + (spotRand() - 0.5) * 1e-4 }
+  }
+  const p = spots[Math.floor(spotRand() * spots.length)]
+  recent.push(p)
+  if (recent.length > 50) recent.shift()
+  return { lon: p[0], lat: p[1] }
+}
+
 const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'gc_bench') : undefined
 const dataDir = scratch ? '' : mkdtempSync(join(tmpdir(), 'gc-bench-push-'))
 {
@@ -54,6 +79,10 @@ const dataDir = scratch ? '' : mkdtempSync(join(tmpdir(), 'gc-bench-push-'))
   await syncReferenceData(db)
   await seedDemoRegions(db)
   if (db.mode === 'postgres') await db.query('ANALYZE')
+  const { rows } = await db.query<{ lon: number; lat: number }>(
+    `SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(geom) AS p FROM regions WHERE level = 5 AND valid_to IS NULL ORDER BY id) s`,
+  )
+  spots = rows.map((r) => [r.lon, r.lat])
   await db.close()
 }
 
@@ -199,6 +228,23 @@ function quantile(sorted: Float64Array, p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN
 }
 
+/**
+ * The reporters: node:http over a pool of keep-alive sockets (cheaper per request than fetch: this load generator
+ * shares the server's two cores). Resolves with the status once the whole answer has arrived.
+ */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+function postReport(body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/api/cases`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.on('data', () => {})
+      res.on('end', () => resolve(res.statusCode ?? 0))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
 async function measure(rate: number, id: number) {
   const n = Math.round(rate * SECONDS)
   const r: Run = { id, sent: new Float64Array(n), ok: new Uint8Array(n), received: Array.from({ length: SOCKETS }, () => new Uint8Array(n)), latencies: [], twice: 0 }
@@ -223,14 +269,9 @@ async function measure(rate: number, id: number) {
       inFlight++
       r.sent[k] = performance.now()
       pending.push(
-        fetch(`${url}/api/cases`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ category: 'sanitation', description: `bench ${id} #${k}`, lon: 119.6 + (k % 50) * 0.003, lat: 29.06 + (k % 7) * 0.005 }),
-        })
-          .then(async (res) => {
-            await res.arrayBuffer()
-            if (res.status === 201) {
+        postReport(JSON.stringify({ category: 'sanitation', description: `bench ${id} #${k}`, ...reportPoint(k) }))
+          .then((status) => {
+            if (status === 201) {
               r.ok[k] = 1
               postMs.push(performance.now() - r.sent[k])
             } else failed++
@@ -279,7 +320,7 @@ async function measure(rate: number, id: number) {
 }
 
 const db = scratch ? 'PostgreSQL (pg)' : 'embedded PGlite (in the server process)'
-console.log(`push latency: ${db}; ${SOCKETS} sockets (one client process), ${SECONDS} s per rate, frames every ${FRAME_MS} ms, ${cpus().length} cores`)
+console.log(`push latency: ${db}; ${SOCKETS} sockets (one client process), ${SECONDS} s per rate, frames every ${FRAME_MS} ms, report points ${SPOTS}, ${cpus().length} cores`)
 const rows: Record<string, unknown> = {}
 let runId = 0
 for (const kind of CLIENTS) {

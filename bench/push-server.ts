@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { buildApp } from '../server/src/app.ts'
 import { createEmbeddedDb } from '../server/src/db/embedded-db.ts'
 import { createPgDb } from '../server/src/db/pg-db.ts'
-import type { Db, Queryable } from '../server/src/db/types.ts'
+import type { Db, QueryOptions, Queryable } from '../server/src/db/types.ts'
 
 const raw = process.env.BENCH_DATABASE_URL ? createPgDb(process.env.BENCH_DATABASE_URL) : await createEmbeddedDb(process.env.BENCH_DATA_DIR!)
 
@@ -16,10 +16,10 @@ const profile = new Map<string, { n: number; ms: number }>()
 function timed<Q extends Queryable>(q: Q): Q {
   if (process.env.BENCH_PROFILE !== '1') return q
   const wrap = Object.create(q) as Q
-  wrap.query = async (sql: string, params?: unknown[]) => {
+  wrap.query = async (sql: string, params?: unknown[], opts?: QueryOptions) => {
     const t = performance.now()
     try {
-      return await q.query(sql, params)
+      return await q.query(sql, params, opts)
     } finally {
       const k = sql.replace(/\s+/g, ' ').trim().slice(0, 70)
       const e = profile.get(k) ?? { n: 0, ms: 0 }

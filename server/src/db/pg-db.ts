@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { Db, QueryResult, Queryable } from './types.ts'
+import type { Db, QueryOptions, QueryResult, Queryable } from './types.ts'
 
 // int8 (count(*), bigserial seq) → number: sequences stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
@@ -68,8 +68,8 @@ export function createPgDb(connectionString: string, opts: PgDbOptions = {}): Db
 
   return {
     mode: 'postgres',
-    async query<T>(sql: string, params?: unknown[]) {
-      return asResult<T>(await pool.query(sql, params))
+    async query<T>(sql: string, params?: unknown[], opts?: QueryOptions) {
+      return asResult<T>(await pool.query(opts?.name ? { name: opts.name, text: sql, values: params } : { text: sql, values: params }))
     },
     async exec(sql: string) {
       await pool.query(sql)
@@ -85,7 +85,8 @@ export function createPgDb(connectionString: string, opts: PgDbOptions = {}): Db
       try {
         await client.query('BEGIN')
         const tx: Queryable = {
-          query: async <R>(sql: string, params?: unknown[]) => asResult<R>(await client.query(sql, params)),
+          query: async <R>(sql: string, params?: unknown[], opts?: QueryOptions) =>
+            asResult<R>(await client.query(opts?.name ? { name: opts.name, text: sql, values: params } : { text: sql, values: params })),
           exec: async (sql: string) => void (await client.query(sql)),
         }
         const result = await fn(tx)

@@ -7,8 +7,17 @@ export interface QueryResult<T> {
   rowCount: number
 }
 
+export interface QueryOptions {
+  name?: string
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>
+  /**
+   * One statement. `opts.name`: on PostgreSQL, prepare it under this name once per connection and reuse the plan
+   * (for a hot, complex statement whose planning would cost more than its execution); the embedded database ignores
+   * it. A name must always go with the same SQL text.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<T>>
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>
 }

@@ -3,6 +3,7 @@ import type { CaseStatus } from '../../../shared/domain/case-status.ts'
 import type { Case, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { RegionRef } from '../../../shared/schemas/region.ts'
 import type { Queryable } from '../db/types.ts'
+import { EVENTS_CHANNEL } from './events.ts'
 import { SqlBuilder, page } from './sql.ts'
 
 /** Select list aliased to the shared Case shape; the region chain comes from the ids stored at report time. */
@@ -106,7 +107,10 @@ export function toCase(row: CaseRow, now: Date): Case {
   }
 }
 
+/** What intake writes; the region chain is resolved by the statement itself. */
 export interface NewCase {
+  /** Chosen by the caller (crypto.randomUUID()), so the event payload can be built before the statement. */
+  id: string
   category: string
   priority: string
   description: string
@@ -119,31 +123,89 @@ export interface NewCase {
   owningLevel: number
   reportedAt: Date
   dueAt: Date
-  /** Region chain resolved for the point, district first. */
-  regions: RegionRef[]
-  regionPath: string
+  /** Coarsest level a case may be filed at (a point resolving only to a coarser region is refused). */
+  minLevel: number
+  /** The first timeline row's actor, attachments (photo URLs) and data. */
+  actor: string
+  attachments: string[]
+  timelineData: Record<string, unknown>
+  /** The `case:created` payload's case, all but `code` and `regions` (the statement adds them). */
+  event: Omit<Case, 'code' | 'regions'>
 }
 
-const levelId = (regions: RegionRef[], level: number) => regions.find((r) => r.level === level)?.id ?? null
+export interface ReportedCase {
+  /** false: the category is not (or no longer) active; nothing was written. */
+  categoryActive: boolean
+  /** The finest region covering the point, null outside every region. */
+  finestLevel: number | null
+  /** Null when nothing was written (inactive category, or the point is outside every grid). */
+  code: string | null
+  regions: RegionRef[]
+}
 
 /** At least six digits, never cut (lpad would truncate the millionth case's number and codes would repeat). */
 const CODE_NUMBER = `(SELECT CASE WHEN length(n) < 6 THEN lpad(n, 6, '0') ELSE n END FROM (SELECT nextval('case_code_seq')::text AS n) s)`
 
-/** Inserts a case in status `reported` with its first timeline row; returns its id. */
-export async function insertCase(tx: Queryable, c: NewCase): Promise<string> {
-  const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO cases (code, category, priority, description, address, location, source, reporter, region_path,
-                        district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
-                        reported_at, updated_at, level_started_at, due_at)
-     VALUES ('GC' || to_char($14::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || ${CODE_NUMBER},
-             $1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7, $8, $9::ltree, $10, $11, $12, $13, $16, $17, $18,
-             $14, $14, $14, $15)
-     RETURNING id`,
-    [c.category, c.priority, c.description, c.address ?? null, c.lon, c.lat, c.source, c.reporter ?? null, c.regionPath,
-     levelId(c.regions, 1), levelId(c.regions, 2), levelId(c.regions, 3), levelId(c.regions, 4), c.reportedAt, c.dueAt,
-     levelId(c.regions, 5), c.owningLevel, c.department],
+const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements(f.chain) x WHERE (x->>'level')::int = ${level})`
+
+/**
+ * Intake in ONE statement (so, without an explicit transaction, one round trip and its own transaction): resolve
+ * the point on region_parts (the rule of repos/resolve.ts, in this statement's snapshot), insert the case in status
+ * `reported`, its first timeline row and the `case:created` event, and NOTIFY the relay. Nothing is written when the
+ * category is inactive or the point lies outside every grid; the answer says which.
+ *
+ * Prepared under a name (planned once per connection: planning it costs about as much as running it). Its generic
+ * plan is safe because every lookup in it is by the point (GIST) or a key; the possible-duplicates query is NOT in
+ * here: its generic plan, not knowing the category, scans every open case of it (findPossibleDuplicates).
+ */
+export const INTAKE_SQL = `
+  WITH f AS (
+    SELECT r.region_id, r.level, r.path, r.chain FROM region_parts r
+     WHERE ST_Covers(r.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY r.level DESC, r.region_id LIMIT 1),
+  cat AS (SELECT code FROM categories WHERE code = $3 AND active),
+  c AS (
+    INSERT INTO cases (id, code, category, priority, description, address, location, source, reporter, region_path,
+                       district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
+                       reported_at, updated_at, level_started_at, due_at)
+    SELECT $4::uuid, 'GC' || to_char($11::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || ${CODE_NUMBER},
+           cat.code, $5, $6, $7, ST_SetSRID(ST_MakePoint($1, $2), 4326), $8, $9, f.path,
+           ${levelIdOf(1)}, ${levelIdOf(2)}, ${levelIdOf(3)}, ${levelIdOf(4)}, ${levelIdOf(5)},
+           $10, $12, $11, $11, $11, $13
+      FROM f, cat
+     WHERE f.level >= $14
+    RETURNING id, code),
+  t AS (
+    INSERT INTO case_events (case_id, at, actor, action, from_status, to_status, to_level, attachments, data)
+    SELECT c.id, $11, $15, 'report', NULL, 'reported', $10, $16::jsonb, $17::jsonb FROM c
+    RETURNING id),
+  e AS (
+    INSERT INTO events (kind, region_path, payload)
+    SELECT 'case:created', f.path, jsonb_build_object('case', $18::jsonb || jsonb_build_object('code', c.code, 'regions', f.chain))
+      FROM c, f
+    RETURNING seq)
+  SELECT EXISTS (SELECT 1 FROM cat) AS "categoryActive",
+         (SELECT level FROM f) AS "finestLevel",
+         (SELECT code FROM c) AS code,
+         (SELECT chain::text FROM f) AS chain,
+         (SELECT count(*) FROM t)::int AS timeline,
+         (SELECT count(*) FROM e)::int AS events,
+         (SELECT CASE WHEN count(*) > 0 THEN pg_notify('${EVENTS_CHANNEL}', '') END FROM c)::text AS notified`
+
+export async function insertReportedCase(q: Queryable, c: NewCase): Promise<ReportedCase> {
+  const { rows } = await q.query<{ categoryActive: boolean; finestLevel: number | null; code: string | null; chain: string | null }>(
+    INTAKE_SQL,
+    [c.lon, c.lat, c.category, c.id, c.priority, c.description, c.address ?? null, c.source, c.reporter ?? null, c.owningLevel,
+     c.reportedAt, c.department, c.dueAt, c.minLevel, c.actor, JSON.stringify(c.attachments), JSON.stringify(c.timelineData),
+     JSON.stringify(c.event)],
+    { name: 'gc_case_intake' },
   )
-  return rows[0].id
+  const r = rows[0]
+  return {
+    categoryActive: r.categoryActive,
+    finestLevel: r.finestLevel,
+    code: r.code,
+    regions: r.code && r.chain ? (JSON.parse(r.chain) as RegionRef[]) : [],
+  }
 }
 
 export async function getCaseRow(q: Queryable, id: string, forUpdate = false): Promise<CaseRow | undefined> {
@@ -252,19 +314,22 @@ export async function findPossibleDuplicates(
   hours = 24,
 ): Promise<DuplicateCandidate[]> {
   // The geometry GIST index narrows by a box comfortably larger than the radius (1e-3° ≥ 97 m at these latitudes),
-  // then the exact geodesic distance decides.
+  // then the exact geodesic distance decides. Prepared under a name (intake runs it for every report), so it runs on
+  // a generic plan: the OFFSET 0 fence keeps the box the only condition of the inner scan, so that plan is the GIST
+  // index whatever the parameters. Unfenced, a generic plan may walk the reported_at or category index instead, and
+  // read every case of the last day for each report.
   const { rows } = await q.query<DuplicateCandidate & { reportedAt: Date | string }>(
     `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326) AS g)
      SELECT c.id, c.code, c.status, round(ST_Distance(c.location::geography, p.g::geography)::numeric, 1)::float8 AS "distanceM",
             c.reported_at AS "reportedAt"
-       FROM cases c, p
+       FROM (SELECT * FROM cases WHERE location && ST_Expand(ST_SetSRID(ST_MakePoint($2, $3), 4326), $9) OFFSET 0) c, p
       WHERE c.id <> $1 AND c.category = $4 AND c.status = ANY($5::text[])
         AND c.reported_at > $6::timestamptz - make_interval(hours => $7) AND c.reported_at <= $6::timestamptz
-        AND c.location && ST_Expand(p.g, ${((radiusM / 50) * 1e-3).toFixed(6)})
         AND ST_DWithin(c.location::geography, p.g::geography, $8)
       ORDER BY 4, c.reported_at DESC
       LIMIT 10`,
-    [c.id, c.lon, c.lat, c.category, ['reported', 'registered', 'dispatched', 'in_progress', 'handled', 'verified'], c.at, hours, radiusM],
+    [c.id, c.lon, c.lat, c.category, ['reported', 'registered', 'dispatched', 'in_progress', 'handled', 'verified'], c.at, hours, radiusM, (radiusM / 50) * 1e-3],
+    { name: 'gc_possible_duplicates' },
   )
   return rows.map((r) => ({ ...r, reportedAt: new Date(r.reportedAt).toISOString() }))
 }

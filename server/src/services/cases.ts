@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { computeDueAt, type Clock, type TimeLimit } from '../../../shared/domain/calendar.ts'
 import {
   TOP_OWNING_LEVEL,
@@ -14,14 +15,13 @@ import type { Queryable, Db } from '../db/types.ts'
 import {
   findPossibleDuplicates,
   getCaseRow,
-  insertCase,
+  insertReportedCase,
   insertTimeline,
   toCase,
   type CaseRow,
 } from '../repos/cases.ts'
 import { appendEvent } from '../repos/events.ts'
 import { photoUrl } from '../repos/photos.ts'
-import { resolvePoint } from '../repos/resolve.ts'
 import { HttpError } from './http-error.ts'
 import { attachPhotos } from './photos.ts'
 
@@ -56,58 +56,83 @@ export interface ReportContext {
   inTransaction?: (tx: Queryable, created: CaseCreated) => Promise<void>
 }
 
+/** Categories change only when the reference data is synced (at start): intake reads them from memory. */
+const CATEGORY_CACHE_MS = 10_000
+const categoryCache = new WeakMap<Queryable, { at: number; byCode: Map<string, CategoryRow> }>()
+
+/** The active category `code` (from a per-database cache at most CATEGORY_CACHE_MS old, re-read on a miss). */
+async function cachedCategory(db: Queryable, code: string, field = 'category'): Promise<CategoryRow> {
+  const hit = categoryCache.get(db)
+  const fresh = hit && performance.now() - hit.at < CATEGORY_CACHE_MS ? hit.byCode.get(code) : undefined
+  if (fresh) return fresh
+  const { rows } = await db.query<CategoryRow>(
+    `SELECT code, department, priority, clock, expected_level AS "expectedLevel", limits FROM categories WHERE active`,
+  )
+  const byCode = new Map(rows.map((r) => [r.code, r]))
+  categoryCache.set(db, { at: performance.now(), byCode })
+  const cat = byCode.get(code)
+  if (!cat) throw new HttpError(400, 'invalid_request', `body.${field} "${code}" is not an active category (see GET /api/categories)`, field)
+  return cat
+}
+
+/** Radius and window of "possible duplicates" (open cases of the same category near the new one). */
+const DUPLICATE_RADIUS_M = 50
+const DUPLICATE_HOURS = 24
+
 /**
  * Reports a case: resolves the point to its region chain with PostGIS, applies the category's department,
  * priority, expected level and time limit, attaches uploaded photos, writes the case, its timeline row and the
  * `case:created` event — all in ONE transaction. A point outside every grid → 422 and nothing is written.
+ *
+ * Without photos or an in-transaction hook that transaction is a single statement (repos/cases.ts, INTAKE_SQL),
+ * after one read for possible duplicates: two round trips in all, the category coming from memory. The case (and
+ * the event's payload) is built here from the same values the statement writes, so nothing is read back.
  */
 export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<CaseCreated> {
   const { crs, photos = [], ...fields } = input
   const [lon, lat] = toWgs84(input.lon, input.lat, crs)
   const now = ctx.now
-  return db.transaction(async (tx) => {
-    const cat = await requireCategory(tx, fields.category)
-    const { regions, path } = await resolvePoint(tx, lon, lat)
-    const finest = regions.at(-1)
-    if (!finest || !path || finest.level < CASE_MIN_LEVEL) {
-      throw new HttpError(422, 'outside_grid', `the point (${lon}, ${lat}) lies outside every grid`, 'lon')
+  const cat = await cachedCategory(db, fields.category)
+  const priority = fields.priority ?? cat.priority
+  const source = fields.source ?? 'resident'
+  const id = randomUUID()
+  const dueAt = dueFor(cat, priority, now)
+  // The case as GET /api/cases/:id will show it, but for its code and region chain (the statement's).
+  const draft = toCase(
+    {
+      id, code: '', status: 'reported', category: cat.code, priority, source, description: fields.description,
+      address: fields.address ?? null, lon, lat, owningLevel: cat.expectedLevel, department: cat.department,
+      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, updatedAt: now, dueAt, escalations: 0,
+      registeredAt: null, dispatchedAt: null, acceptedAt: null, handledAt: null, verifiedAt: null, closedAt: null,
+      ratedAt: null, rating: null, ratingComment: null, mergedInto: null, version: 1, regions: [],
+      levelStartedAt: now, handlerId: null, regionPath: '',
+    },
+    now,
+  )
+  const { code: _code, regions: _regions, ...event } = draft
+  const intake = async (q: Queryable): Promise<CaseCreated> => {
+    // Before the write (so it cannot fail after the commit); the new case is not there yet.
+    const possibleDuplicates = await findPossibleDuplicates(q, { id, category: cat.code, lon, lat, at: now }, DUPLICATE_RADIUS_M, DUPLICATE_HOURS)
+    const r = await insertReportedCase(q, {
+      id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
+      source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
+      reportedAt: now, dueAt, minLevel: CASE_MIN_LEVEL, actor: ctx.reporter ?? source,
+      attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
+    })
+    if (!r.categoryActive) {
+      categoryCache.delete(db)
+      throw new HttpError(400, 'invalid_request', `body.category "${cat.code}" is not an active category (see GET /api/categories)`, 'category')
     }
-    const priority = fields.priority ?? cat.priority
-    const source = fields.source ?? 'resident'
-    const id = await insertCase(tx, {
-      category: cat.code,
-      priority,
-      description: fields.description,
-      address: fields.address ?? null,
-      lon,
-      lat,
-      source,
-      reporter: ctx.reporter ?? null,
-      department: cat.department,
-      owningLevel: cat.expectedLevel,
-      reportedAt: now,
-      dueAt: dueFor(cat, priority, now),
-      regions,
-      regionPath: path,
-    })
-    const attached = await attachPhotos(tx, id, photos)
-    await insertTimeline(tx, {
-      caseId: id,
-      at: now,
-      actor: ctx.reporter ?? source,
-      action: 'report',
-      fromStatus: null,
-      toStatus: 'reported',
-      toLevel: cat.expectedLevel,
-      attachments: attached.map((p) => p.url),
-      data: { source },
-    })
-    const created = toCase((await getCaseRow(tx, id))!, now)
-    await appendEvent(tx, 'case:created', path, { case: created })
-    const possibleDuplicates = await findPossibleDuplicates(tx, { id, category: cat.code, lon, lat, at: now })
-    const result: CaseCreated = { ...created, possibleDuplicates }
-    await ctx.inTransaction?.(tx, result)
-    return result
+    if (r.code === null) throw new HttpError(422, 'outside_grid', `the point (${lon}, ${lat}) lies outside every grid`, 'lon')
+    return { ...draft, code: r.code, regions: r.regions, possibleDuplicates }
+  }
+  // One statement is a transaction of its own.
+  if (photos.length === 0 && !ctx.inTransaction) return intake(db)
+  return db.transaction(async (tx) => {
+    const created = await intake(tx)
+    await attachPhotos(tx, id, photos)
+    await ctx.inTransaction?.(tx, created)
+    return created
   })
 }
 

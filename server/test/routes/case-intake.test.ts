@@ -209,6 +209,30 @@ describe.each(DB_MODES)('intake (%s)', (mode) => {
     expect(codes.some((c) => c.length > 16)).toBe(true)
   })
 
+  it('the 201 answer and the case:created event are the case as the database holds it, field for field', async () => {
+    // Intake builds the case from the values it writes instead of reading it back: this checks they agree.
+    for (const body of [BODY, { ...BODY, priority: 'urgent', address: '集贤路 12 号', source: 'hotline' }]) {
+      const res = await post(body)
+      expect(res.statusCode, res.body).toBe(201)
+      const { possibleDuplicates, ...created } = res.json()
+      expect(Array.isArray(possibleDuplicates)).toBe(true)
+      const detail = (await app.inject({ method: 'GET', url: `/api/cases/${created.id}`, headers: { 'x-actor': 'worker-1' } })).json()
+      const { timeline, allowedActions, photos, ...stored } = detail
+      expect(allowedActions).toContain('register')
+      expect(photos).toEqual([])
+      expect(created).toEqual(stored)
+      expect(timeline).toHaveLength(1)
+      expect(timeline[0]).toMatchObject({ action: 'report', toStatus: 'reported', actor: 'worker-1', toLevel: created.owningLevel })
+      const { rows } = await db.query<{ payload: { case: unknown }; regionPath: string }>(
+        `SELECT payload, region_path::text AS "regionPath" FROM events WHERE kind = 'case:created' AND payload->'case'->>'id' = $1`,
+        [created.id],
+      )
+      expect(rows).toHaveLength(1)
+      expect(rows[0].payload.case).toEqual(stored)
+      expect(rows[0].regionPath.split('.').at(-1)).toBe(created.regions.at(-1).id)
+    }
+  })
+
   describe('possible duplicates and merge', () => {
     it('returns open same-category cases within 50 m of the last 24 h, and merges one', async () => {
       clock.now = new Date('2026-11-18T11:00:00+08:00')
