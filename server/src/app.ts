@@ -48,6 +48,8 @@ function validationProblem(err: FastifyError): { error: string; message: string;
 
 export interface AppOptions {
   db: Db
+  /** Fastify's trustProxy (config TRUST_PROXY): whose X-Forwarded-For sets req.ip. Default false. */
+  trustProxy?: boolean | number | string
   /** Built web app to serve at / (index.html + assets); skipped when absent. */
   webDist?: string
   logger?: boolean | { level: string }
@@ -72,8 +74,14 @@ export interface AppOptions {
  * Builds the whole server around an open database: REST under /api, Socket.IO, the event relay and the web app.
  * The caller owns the database (tests share one across apps); closing the app stops sockets and the relay only.
  */
+/** A number of hops as the function proxy-addr takes (Fastify's types have no number form). */
+function trustProxyOption(t: AppOptions['trustProxy']): boolean | string | ((addr: string, hop: number) => boolean) {
+  if (typeof t === 'number') return (_addr, hop) => hop < t
+  return t ?? false
+}
+
 export async function buildApp(opts: AppOptions): Promise<GcApp> {
-  const app = Fastify({ logger: opts.logger ?? false, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({ logger: opts.logger ?? false, trustProxy: trustProxyOption(opts.trustProxy), logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
 
   app.decorate('db', opts.db)

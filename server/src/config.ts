@@ -26,6 +26,11 @@ export interface Config {
   redisUrl: string | undefined
   /** Prefix of this deployment's Redis keys and channels (REDIS_PREFIX, default `gc:`). */
   redisPrefix: string
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (per-address sign-in limits, logs): false
+   * (default: the socket's address), true (any), a number of hops, or a list of addresses/CIDRs. Fastify's trustProxy.
+   */
+  trustProxy: boolean | number | string
 }
 
 function intFrom(name: string, value: string | undefined, fallback: number): number {
@@ -46,6 +51,17 @@ function authModeFrom(value: string | undefined): Config['authMode'] {
   if (value === undefined || value === '') return 'dev-header'
   if (value === 'token' || value === 'dev-header') return value
   throw new Error(`AUTH_MODE must be token or dev-header, got "${value}"`)
+}
+
+function trustProxyFrom(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined || value === '') return false
+  const v = value.trim().toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(v)) return v === '1' ? 1 : true
+  if (['0', 'false', 'no', 'off'].includes(v)) return false
+  if (/^\d+$/.test(v)) return Number(v)
+  const parts = v.split(',').map((p) => p.trim())
+  if (parts.every((p) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(p) || ['loopback', 'linklocal', 'uniquelocal'].includes(p))) return parts.join(',')
+  throw new Error(`TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses/CIDRs, got "${value}"`)
 }
 
 function boolFrom(value: string | undefined, fallback: boolean): boolean {
@@ -69,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemoUsers: boolFrom(env.SEED_DEMO_USERS, true),
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.REDIS_PREFIX || 'gc:',
+    trustProxy: trustProxyFrom(env.TRUST_PROXY),
   }
 }

@@ -44,6 +44,7 @@ export async function main(): Promise<void> {
   const app = await buildApp({
     db,
     auth,
+    trustProxy: config.trustProxy,
     webDist: config.webDist,
     logger: { level: config.logLevel },
     uploadsDir: join(config.dataDir, 'uploads'),

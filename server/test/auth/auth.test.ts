@@ -414,3 +414,23 @@ describe.each(DB_MODES)('AUTH_MODE=token (%s)', (mode) => {
     expect(detail.timeline.at(-1)).toMatchObject({ action: 'register', actor: 'dispatcher-wucheng' })
   })
 })
+
+describe.each(DB_MODES)('client address behind a proxy (%s)', (mode) => {
+  const trusting = harness(mode, { trustProxy: '127.0.0.1' })
+  const oneHop = harness(mode, { trustProxy: 1 })
+  const direct = harness(mode)
+  const lastAddress = async (h: Harness, account: string) =>
+    (await h.db.query<{ address: string }>(`SELECT address FROM auth_events WHERE account = $1 ORDER BY id DESC LIMIT 1`, [account])).rows[0]?.address
+
+  it('TRUST_PROXY set: the address is the X-Forwarded-For of a trusted proxy; unset: the socket, whatever the header says', async () => {
+    const account = `proxied-${randomBytes(4).toString('hex')}`
+    const via = (h: Harness) =>
+      h.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: account, password: 'x' }, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.7' } })
+    expect((await via(trusting)).statusCode).toBe(401)
+    expect(await lastAddress(trusting, account)).toBe('203.0.113.7')
+    expect((await via(oneHop)).statusCode).toBe(401)
+    expect(await lastAddress(oneHop, account)).toBe('203.0.113.7')
+    expect((await via(direct)).statusCode).toBe(401)
+    expect(await lastAddress(direct, account)).toBe('127.0.0.1')
+  })
+})
