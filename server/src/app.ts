@@ -37,6 +37,11 @@ declare module 'fastify' {
     now: () => Date
     /** Redis (REDIS_URL) when set: Socket.IO adapter and rate-limit store, never event delivery (realtime/redis.ts). */
     redis: RedisLink | undefined
+    /**
+     * Every route as registered (method, url), in order: the access-matrix tests enumerate it, so that a route
+     * added without a matrix entry fails them.
+     */
+    registeredRoutes: ReadonlyArray<{ method: string; url: string }>
   }
 }
 
@@ -84,6 +89,11 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   const app = Fastify({ logger: opts.logger ?? false, trustProxy: trustProxyOption(opts.trustProxy), logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
 
+  const routes: Array<{ method: string; url: string }> = []
+  app.decorate('registeredRoutes', routes)
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url })
+  })
   app.decorate('db', opts.db)
   app.decorate('now', opts.now ?? (() => new Date()))
   app.decorate('io', createSocketServer(app.server))

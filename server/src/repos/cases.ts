@@ -3,6 +3,8 @@ import type { CaseStatus } from '../../../shared/domain/case-status.ts'
 import type { Case, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { RegionRef } from '../../../shared/schemas/region.ts'
 import type { Queryable } from '../db/types.ts'
+import { caseReachSql } from '../auth/case-access.ts'
+import type { AuthUser } from '../auth/roles.ts'
 import { EVENTS_CHANNEL } from './events.ts'
 import { SqlBuilder, page } from './sql.ts'
 
@@ -208,8 +210,15 @@ export async function insertReportedCase(q: Queryable, c: NewCase): Promise<Repo
   }
 }
 
-export async function getCaseRow(q: Queryable, id: string, forUpdate = false): Promise<CaseRow | undefined> {
-  const { rows } = await q.query<CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = $1${forUpdate ? ' FOR UPDATE OF c' : ''}`, [id])
+/**
+ * One case by id (locked with `forUpdate`). With `readableBy`, only if that signed-in user may read it — the
+ * condition is part of the query (auth/case-access.ts), so a case out of reach is indistinguishable from a missing one.
+ */
+export async function getCaseRow(q: Queryable, id: string, forUpdate = false, readableBy?: AuthUser | null): Promise<CaseRow | undefined> {
+  const b = new SqlBuilder()
+  b.when(`c.id = ${b.add(id)}`)
+  if (readableBy) b.when(caseReachSql(readableBy, 'read', b))
+  const { rows } = await q.query<CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases c ${b.where()}${forUpdate ? ' FOR UPDATE OF c' : ''}`, b.params)
   return rows[0]
 }
 
@@ -266,6 +275,8 @@ export interface CaseFilter {
   to?: Date
   bbox?: [number, number, number, number]
   assigneeId?: string
+  /** A signed-in caller: only the cases they may read (auth/case-access.ts), as a condition of the query. */
+  readableBy?: AuthUser | null
   limit: number
   offset: number
 }
@@ -289,6 +300,7 @@ export async function listCases(q: Queryable, f: CaseFilter, now: Date): Promise
   if (f.to) b.when(`c.reported_at < ${b.add(f.to)}`)
   if (f.bbox) b.bbox('c.location', f.bbox)
   if (f.assigneeId) b.when(`c.assignee_id = ${b.add(f.assigneeId)}`)
+  if (f.readableBy) b.when(caseReachSql(f.readableBy, 'read', b))
   const { rows } = await q.query<CaseRow>(
     `SELECT ${CASE_COLUMNS} FROM cases c ${b.where()}
       ORDER BY c.reported_at DESC, c.code DESC LIMIT ${b.add(f.limit + 1)} OFFSET ${b.add(f.offset)}`,

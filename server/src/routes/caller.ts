@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { actorOf } from '../auth/roles.ts'
+import { actorOf, type AuthUser } from '../auth/roles.ts'
 import { HttpError } from '../services/http-error.ts'
 
 /**
@@ -50,4 +50,15 @@ export function requireActor(req: FastifyRequest): string {
       : new HttpError(401, 'unauthenticated', 'sign in first: Authorization: Bearer <access token> (POST /api/auth/login)')
   }
   return who
+}
+
+/**
+ * The signed-in caller whose reach limits what a case route shows and does (auth/case-access.ts), or null for the
+ * unscoped dev-header stand-in: in AUTH_MODE=dev-header a request without a token (X-Actor or nobody) is answered as
+ * before identity existed. In AUTH_MODE=token a request without a token is refused 401 `unauthenticated`.
+ */
+export function scopedCaller(req: FastifyRequest): AuthUser | null {
+  if (req.user) return req.user
+  if (devHeaderAllowed(req)) return null
+  throw new HttpError(401, 'unauthenticated', 'sign in first: Authorization: Bearer <access token> (POST /api/auth/login)')
 }

@@ -22,6 +22,8 @@ import {
 } from '../repos/cases.ts'
 import { appendEvent } from '../repos/events.ts'
 import { photoUrl } from '../repos/photos.ts'
+import { permits } from '../auth/case-access.ts'
+import type { AuthUser } from '../auth/roles.ts'
 import { HttpError } from './http-error.ts'
 import { attachPhotos } from './photos.ts'
 
@@ -138,6 +140,11 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
 
 export interface ActionContext {
   actor: string
+  /**
+   * The signed-in caller: the case must be one they can read (else 404, as if missing) and the action one their
+   * role may take on it (else 403) — auth/case-access.ts. Absent for the unscoped dev-header stand-in and the scheduler.
+   */
+  user?: AuthUser | null
   now: Date
   /** Version from If-Match; the body's `version` field is the other way to send it. */
   ifMatch?: number
@@ -287,7 +294,8 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
       return { ...(await escalationEffect(tx, row, now)), note: body.reason, data: { trigger: 'whistle' } }
     case 'merge': {
       if (body.into === row.id) throw new HttpError(422, 'invalid_merge', 'body.into must be another case', 'into')
-      const target = await getCaseRow(tx, body.into!)
+      // A target the caller cannot read does not exist for them either.
+      const target = await getCaseRow(tx, body.into!, false, ctx.user)
       if (!target) throw new HttpError(422, 'invalid_merge', `body.into: no case ${body.into}`, 'into')
       if (['rejected', 'merged'].includes(target.status)) {
         throw new HttpError(422, 'invalid_merge', `body.into: case ${target.code} is ${target.status} and cannot take duplicates`, 'into')
@@ -316,8 +324,11 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
  */
 export async function performAction(db: Db, caseId: string, action: CaseAction, body: AnyActionBody, ctx: ActionContext): Promise<ActionResult> {
   return db.transaction(async (tx) => {
-    const row = await getCaseRow(tx, caseId, true)
+    const row = await getCaseRow(tx, caseId, true, ctx.user)
     if (!row) throw new HttpError(404, 'case_not_found', `no case ${caseId}`)
+    if (ctx.user && !permits(ctx.user, action, row)) {
+      throw new HttpError(403, 'forbidden', `a ${ctx.user.role} may not ${action} case ${row.code}`)
+    }
     const version = body.version ?? ctx.ifMatch
     if (version === undefined) {
       throw new HttpError(428, 'version_required', `send the case version you acted on (If-Match: "${row.version}" or body.version)`, 'version')

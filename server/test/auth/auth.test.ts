@@ -410,7 +410,9 @@ describe.each(DB_MODES)('AUTH_MODE=token (%s)', (mode) => {
     const t = await signIn(h.app, 'dispatcher-wucheng')
     const ok = await h.app.inject({ method: 'POST', url: `/api/cases/${id}/actions/register`, headers: { ...bearer(t.accessToken), 'if-match': '"1"' }, payload: {} })
     expect(ok.statusCode, ok.body).toBe(200)
-    const detail = (await h.app.inject({ method: 'GET', url: `/api/cases/${id}` })).json()
+    // Reading it needs a token in this mode (case-access.test.ts): the dispatcher's district holds it.
+    expect((await h.app.inject({ method: 'GET', url: `/api/cases/${id}` })).statusCode).toBe(401)
+    const detail = (await h.app.inject({ method: 'GET', url: `/api/cases/${id}`, headers: bearer(t.accessToken) })).json()
     expect(detail.timeline.at(-1)).toMatchObject({ action: 'register', actor: 'dispatcher-wucheng' })
   })
 })

@@ -26,7 +26,8 @@ import {
   type IdempotentRequest,
 } from '../../services/idempotency.ts'
 import { parseBbox } from '../ogc/request.ts'
-import { callerOf, requireActor } from '../caller.ts'
+import { permits } from '../../auth/case-access.ts'
+import { callerOf, requireActor, scopedCaller } from '../caller.ts'
 
 const csvOf = (values: readonly string[], what: string) =>
   Type.String({ pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`, description: `${what}: one or more of ${values.join(', ')}, comma-separated` })
@@ -62,16 +63,26 @@ function parseIfMatch(raw: string | undefined): number | undefined {
 const etag = (version: number) => `"${version}"`
 
 export default async function caseRoutes(app: GcApp) {
+  // AUTH_MODE=token: no case route but intake answers an anonymous caller, not even with a validation error (this
+  // plugin's routes only; the auth hook on the root has already set req.user). The handlers ask scopedCaller again.
+  // Intake stays open: an anonymous report (随手拍 without an account) is recorded with reporter null and can be
+  // neither read back nor rated by its sender — reporting discloses no case data.
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'POST' && req.routeOptions.url === '/api/cases') return
+    scopedCaller(req)
+  })
+
   app.post(
     '/api/cases',
     {
       schema: {
         body: CaseCreateSchema,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        response: { 201: CaseCreatedSchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+        response: { 201: CaseCreatedSchema, 400: ErrorSchema, 401: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
       },
     },
     async (req, reply) => {
+      // Anyone may report, anywhere (auth/case-access.ts): signed in, anonymously, or (dev-header) as X-Actor.
       const now = app.now()
       const key = parseIdempotencyKey(req.headers['idempotency-key'])
       const reporter = callerOf(req)
@@ -98,7 +109,8 @@ export default async function caseRoutes(app: GcApp) {
     },
   )
 
-  app.get('/api/cases', { schema: { querystring: ListQuery, response: { 200: CaseListSchema, 400: ErrorSchema } } }, async (req) => {
+  app.get('/api/cases', { schema: { querystring: ListQuery, response: { 200: CaseListSchema, 400: ErrorSchema, 401: ErrorSchema } } }, async (req) => {
+    const user = scopedCaller(req)
     const q = req.query
     const split = (s: string | undefined) => (s ? s.split(',') : undefined)
     const statuses = q.status
@@ -122,6 +134,7 @@ export default async function caseRoutes(app: GcApp) {
         overdue: q.overdue,
         regionId: q.region,
         assigneeId: q.assignee,
+        readableBy: user,
         from,
         to,
         bbox: parseBbox(q.bbox),
@@ -135,9 +148,11 @@ export default async function caseRoutes(app: GcApp) {
 
   app.get(
     '/api/cases/:id',
-    { schema: { params: IdParams, response: { 200: CaseDetailSchema, 404: ErrorSchema } } },
+    { schema: { params: IdParams, response: { 200: CaseDetailSchema, 401: ErrorSchema, 404: ErrorSchema } } },
     async (req, reply) => {
-      const row = await getCaseRow(app.db, req.params.id)
+      const user = scopedCaller(req)
+      // Out of the caller's reach is the same 404 as missing: the reach is a condition of the query.
+      const row = await getCaseRow(app.db, req.params.id, false, user)
       if (!row) throw new HttpError(404, 'case_not_found', `no case ${req.params.id}`)
       const [timeline, photos] = await Promise.all([getTimeline(app.db, row.id), listCasePhotos(app.db, row.id)])
       reply.header('etag', etag(row.version)).header('cache-control', 'no-cache')
@@ -145,7 +160,8 @@ export default async function caseRoutes(app: GcApp) {
         ...toCase(row, app.now()),
         timeline,
         photos: photos.map((p) => ({ id: p.id, url: p.url })),
-        allowedActions: allowedActions(row.status),
+        // What the status allows and, for a signed-in caller, what their role may do to this case (the web's buttons).
+        allowedActions: allowedActions(row.status).filter((a) => !user || permits(user, a, row)),
       }
     },
   )
@@ -158,10 +174,11 @@ export default async function caseRoutes(app: GcApp) {
           params: IdParams,
           body: ACTION_BODIES[action] as TSchema,
           headers: Type.Object({ 'if-match': Type.Optional(Type.String()), 'x-actor': Type.Optional(Type.String()) }),
-          response: { 200: CaseSchema, 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 422: ErrorSchema, 428: ErrorSchema },
+          response: { 200: CaseSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 422: ErrorSchema, 428: ErrorSchema },
         },
       },
       async (req, reply) => {
+        const user = scopedCaller(req)
         const body = req.body as AnyActionBody
         const ifMatch = parseIfMatch(req.headers['if-match'])
         if (ifMatch !== undefined && body.version !== undefined && ifMatch !== body.version) {
@@ -169,6 +186,7 @@ export default async function caseRoutes(app: GcApp) {
         }
         const result = await performAction(app.db, req.params.id, action as CaseAction, body, {
           actor: requireActor(req),
+          user,
           now: app.now(),
           ifMatch,
         })
