@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import helmet from '@fastify/helmet'
 import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
@@ -86,7 +87,18 @@ function trustProxyOption(t: AppOptions['trustProxy']): boolean | string | ((add
 }
 
 export async function buildApp(opts: AppOptions): Promise<GcApp> {
-  const app = Fastify({ logger: opts.logger ?? false, trustProxy: trustProxyOption(opts.trustProxy), logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    trustProxy: trustProxyOption(opts.trustProxy),
+    logController: new LogController({ disableRequestLogging: true }),
+    // Hardening (issue #6): 1 MiB bodies unless a route says more (resolve batches, boundary imports, photos), a
+    // request must arrive whole within 30 s (slow-loris), and JSON with __proto__ or constructor.prototype keys is
+    // refused outright rather than stripped.
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
 
   const routes: Array<{ method: string; url: string }> = []
@@ -100,6 +112,33 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   app.decorate('redis', opts.redis)
   if (opts.redis) attachRedisAdapter(app.io, opts.redis)
   await registerAuth(app, opts.db, { now: app.now, ...opts.auth }) // req.user from Bearer tokens, before every route
+  // Security headers on every answer, with a CSP the map can live with: MapLibre and deck.gl run workers from blob:
+  // URLs and draw tiles and sprites from blob:/data: images; Vue and MapLibre set inline styles. Everything else is
+  // this origin only (the page works offline: no CDN, fonts or tiles from elsewhere). WebSockets to this origin are
+  // covered by 'self' (CSP Level 3).
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:', 'blob:'],
+        'font-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'worker-src': ["'self'", 'blob:'],
+        'child-src': ["'self'", 'blob:'],
+        'object-src': ["'none'"],
+        'base-uri': ["'self'"],
+        'frame-ancestors': ["'self'"],
+        'form-action': ["'self'"],
+      },
+    },
+    // Not over HTTP on a LAN: HSTS would pin browsers to HTTPS the deployment may not have; set it at the TLS proxy.
+    strictTransportSecurity: false,
+    // Map tiles and photos are fetched by the page itself; nothing here is embedded cross-origin.
+    crossOriginEmbedderPolicy: false,
+  })
 
   // `?lon=` means "no lon": without this AJV would coerce the empty string to 0, a valid longitude.
   app.addHook('preValidation', async (req) => {

@@ -30,6 +30,7 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
   let page: Page
   const foreignRequests: string[] = []
   const pageErrors: string[] = []
+  const cspViolations: string[] = []
 
   beforeAll(async () => {
     await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
@@ -41,6 +42,10 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
       if (!u.startsWith(url) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u)
     })
     page.on('pageerror', (err) => pageErrors.push(err.message))
+    // The server's Content-Security-Policy (helmet) must leave the map whole: any violation Chromium reports fails.
+    page.on('console', (msg) => {
+      if (/Content Security Policy|Refused to/i.test(msg.text())) cspViolations.push(msg.text())
+    })
     mkdirSync(ARTIFACTS, { recursive: true })
   })
 
@@ -50,7 +55,8 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
   })
 
   it('loads the grid polygons of the real district onto the map and goes online', async () => {
-    await page.goto(url)
+    const doc = await page.goto(url)
+    expect(doc?.headers()['content-security-policy']).toContain("worker-src 'self' blob:")
     await page.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 60_000 })
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid="map"]')?.getAttribute('data-grids-loaded') ?? 0) > 0,
@@ -120,5 +126,6 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
   it('fetched nothing from outside our server and threw no page errors', () => {
     expect(foreignRequests).toEqual([])
     expect(pageErrors).toEqual([])
+    expect(cspViolations).toEqual([])
   })
 })

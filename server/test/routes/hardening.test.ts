@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp, type GcApp } from '../../src/app.ts'
+import { testDb } from '../../../test/support/db.ts'
+
+/** Issue #6, hardening: security headers with a CSP the map can run under, poisoned JSON and oversized bodies refused. */
+describe('hardening', () => {
+  let app: GcApp
+  beforeAll(async () => {
+    app = await buildApp({ db: await testDb('embedded') })
+    await app.ready()
+  })
+  afterAll(() => app.close())
+
+  it('sends the security headers and a CSP that allows the map (blob: workers and images), nothing from elsewhere', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/health' })
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
+    expect(res.headers['referrer-policy']).toBe('no-referrer')
+    const csp = Object.fromEntries(String(res.headers['content-security-policy']).split(';').map((d) => {
+      const [name, ...values] = d.trim().split(/\s+/)
+      return [name, values]
+    }))
+    expect(csp['default-src']).toEqual(["'self'"])
+    expect(csp['script-src']).toEqual(["'self'"])
+    expect(csp['worker-src']).toEqual(["'self'", 'blob:'])
+    expect(csp['img-src']).toEqual(["'self'", 'data:', 'blob:'])
+    expect(csp['connect-src']).toEqual(["'self'"])
+    expect(csp['object-src']).toEqual(["'none'"])
+  })
+
+  it('refuses JSON bodies carrying __proto__ or constructor.prototype with 400, writing nothing', async () => {
+    const count = async () => (await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM cases')).rows[0].n
+    const before = await count()
+    for (const payload of [
+      '{"category":"sanitation.garbage","description":"x","lon":119.65,"lat":29.08,"__proto__":{"admin":true}}',
+      '{"category":"sanitation.garbage","description":"x","lon":119.65,"lat":29.08,"constructor":{"prototype":{"admin":true}}}',
+    ]) {
+      const res = await app.inject({ method: 'POST', url: '/api/cases', headers: { 'content-type': 'application/json', 'x-actor': 'w1' }, payload })
+      expect(res.statusCode, res.body).toBe(400)
+    }
+    expect(await count()).toBe(before)
+  })
+
+  it('refuses a body over the 1 MiB default with 413', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      headers: { 'content-type': 'application/json', 'x-actor': 'w1' },
+      payload: JSON.stringify({ category: 'sanitation.garbage', description: 'x'.repeat(1_100_000), lon: 119.65, lat: 29.08 }),
+    })
+    expect(res.statusCode).toBe(413)
+  })
+})
