@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import helmet from '@fastify/helmet'
+import { signedInPolicy, socketHandshake } from './auth/socket-auth.ts'
 import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
@@ -112,6 +113,8 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   app.decorate('redis', opts.redis)
   if (opts.redis) attachRedisAdapter(app.io, opts.redis)
   await registerAuth(app, opts.db, { now: app.now, ...opts.auth }) // req.user from Bearer tokens, before every route
+  // Sockets sign in at the handshake (auth: { token }); anonymous ones are refused with AUTH_MODE=token.
+  app.io.use(socketHandshake(app.auth))
   // Security headers on every answer, with a CSP the map can live with: MapLibre and deck.gl run workers from blob:
   // URLs and draw tiles and sprites from blob:/data: images; Vue and MapLibre set inline styles. Everything else is
   // this origin only (the page works offline: no CDN, fonts or tiles from elsewhere). WebSockets to this origin are
@@ -193,7 +196,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
     const rt = await startRealtime(opts.db, app.io, {
       ...opts.realtime,
       relay: { ...opts.realtime?.relay, ...(opts.relayPollMs !== undefined ? { pollMs: opts.relayPollMs } : {}) },
-      policy: opts.subscribePolicy,
+      policy: opts.subscribePolicy ?? signedInPolicy(opts.db, app.auth, { now: app.now }),
       onError: (err) => app.log.error(err),
       onWarn: (msg) => app.log.warn(msg),
     })

@@ -7,10 +7,8 @@ import { loadSessionUser, type Auth } from './service.ts'
 import { TokenError } from './tokens.ts'
 
 /**
- * Sign-in for Socket.IO (NOT yet the default; server/src/auth/README.md says how to wire it):
- *
- *   const app = await buildApp({ db, subscribePolicy: scopeSubscribePolicy(db) })
- *   app.io.use(socketHandshake(app.auth))
+ * Sign-in for Socket.IO, wired by buildApp (app.ts): the handshake below on every socket, and
+ * `signedInPolicy` as the subscribe policy unless the caller passes another:
  *
  * The client sends its access token in the handshake — `io(url, { auth: (cb) => cb({ token: currentAccessToken() }) })`,
  * a function so that every reconnect sends the current one. The handshake verifies it like a Bearer token
@@ -78,5 +76,18 @@ export function scopeSubscribePolicy(db: Db, opts: { now?: () => Date } = {}): S
     if (regionId === null) return seesEverything(user)
     const { rows } = await db.query<{ path: string }>('SELECT path::text AS path FROM regions WHERE id = $1', [regionId])
     return rows.length > 0 && inScope(user, rows[0].path)
+  }
+}
+
+/**
+ * The default subscribe policy (buildApp): a socket that signed in is held to its scope (scopeSubscribePolicy); a
+ * socket without a user is let through only while the server runs with AUTH_MODE=dev-header — as the REST routes
+ * treat a caller without a token — and never with AUTH_MODE=token (where the handshake already refused it).
+ */
+export function signedInPolicy(db: Db, auth: Auth, opts: { now?: () => Date } = {}): SubscribePolicy {
+  const scoped = scopeSubscribePolicy(db, opts)
+  return (socket, regionId) => {
+    if ((socket.data as SocketAuthData).user) return scoped(socket, regionId)
+    return auth.options.mode === 'dev-header'
   }
 }
