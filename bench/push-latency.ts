@@ -308,6 +308,7 @@ async function measure(rate: number, id: number) {
     duplicates: r.twice + streams.reduce((a, s) => a + s.stats.duplicates, 0) - dup0,
     'POST p50/p99 ms': `${quantile(post, 0.5).toFixed(1)} / ${quantile(post, 0.99).toFixed(1)}`,
     'frames/socket/s': ((after.stats.hub.frames - before.stats.hub.frames) / SOCKETS / wall).toFixed(1),
+    'relay reads/s, gaps': `${Math.round((after.stats.relay.reads - before.stats.relay.reads) / wall)}, ${after.stats.relay.gapsSeen - before.stats.relay.gapsSeen}`,
     'CPU % server/pg/client/other': [
       (after.server - before.server) / wall,
       pgCpuBetween(before.pg, after.pg) / wall,
