@@ -60,7 +60,7 @@ interface Entry {
 const STAFF: readonly Role[] = ['admin', 'commander', 'dispatcher', 'leader', 'grid_worker']
 const UUID = '00000000-0000-4000-8000-000000000000'
 const REF = 'reference data, the same for everyone'
-const OGC = 'OGC API Features / tiles: region boundaries and camera points for any GIS client (see the report on cameras)'
+const OGC = 'OGC API Features / tiles: region boundaries and camera points (no stream addresses) for any GIS client'
 
 const MATRIX: Record<string, Entry> = {
   'GET /api/health': { access: { public: 'load balancers and monitors ask without credentials' } },
