@@ -20,7 +20,11 @@ export interface CollectionDef {
 }
 
 const REGION_PROPERTIES = ['id', 'name', 'level', 'parentId', 'households', 'population'] as const
-const CAMERA_PROPERTIES = ['id', 'name', 'kind', 'status', 'regionId', 'streamUrl'] as const
+/**
+ * No `streamUrl`: OGC and the tiles are public (issue #6), and a camera's stream address (often with credentials,
+ * public-security feeds among them) is for staff — signed-in callers read it from GET /api/cameras, scoped.
+ */
+const CAMERA_PROPERTIES = ['id', 'name', 'kind', 'status', 'regionId'] as const
 
 // Only current versions: a retired region keeps its row with valid_to set (see 005_resources_and_region_history.sql).
 const regionSource = (level: 1 | 2 | 3 | 4 | 5) => `
@@ -28,7 +32,7 @@ const regionSource = (level: 1 | 2 | 3 | 4 | 5) => `
      FROM regions WHERE valid_to IS NULL AND level = ${level}) s`
 
 const CAMERA_SOURCE = `
-  (SELECT id, name, kind, status, region_id AS "regionId", stream_url AS "streamUrl", location AS geom FROM cameras) s`
+  (SELECT id, name, kind, status, region_id AS "regionId", location AS geom FROM cameras) s`
 
 const region = (id: CollectionId, level: 1 | 2 | 3 | 4 | 5, title: string, description: string): CollectionDef => ({
   id,

@@ -1,5 +1,9 @@
 import type { Photo, PhotoMime } from '../../../shared/schemas/photo.ts'
 import type { Queryable } from '../db/types.ts'
+import { caseReachSql } from '../auth/case-access.ts'
+import { SENSITIVE_FAMILIES, publicCategorySql } from '../auth/public-data.ts'
+import { actorOf, type AuthUser } from '../auth/roles.ts'
+import { SqlBuilder } from './sql.ts'
 
 export interface PhotoRow {
   id: string
@@ -19,6 +23,10 @@ export type NewPhoto = Omit<PhotoRow, 'caseId' | 'createdAt'>
 
 const COLUMNS = `id, case_id AS "caseId", mime, width, height, bytes, sha256, original_name AS "originalName",
                  uploaded_by AS "uploadedBy", created_at AS "createdAt"`
+
+/** COLUMNS for `photos p` joined with another table. */
+const P_COLUMNS = `p.id, p.case_id AS "caseId", p.mime, p.width, p.height, p.bytes, p.sha256, p.original_name AS "originalName",
+                   p.uploaded_by AS "uploadedBy", p.created_at AS "createdAt"`
 
 export const photoUrl = (id: string) => `/api/photos/${id}`
 
@@ -40,6 +48,40 @@ export async function insertPhotos(tx: Queryable, photos: NewPhoto[]): Promise<v
 /** `id` must already be a valid uuid (the route schema checks it). */
 export async function getPhotoRow(q: Queryable, id: string): Promise<PhotoRow | undefined> {
   const { rows } = await q.query<PhotoRow>(`SELECT ${COLUMNS} FROM photos WHERE id = $1`, [id])
+  return rows[0]
+}
+
+/**
+ * Who asks for a photo (GET /api/photos/:id):
+ * - a signed-in user: a photo attached to a case they may read (the case read rule, auth/case-access.ts), or an
+ *   unattached photo they uploaded themselves;
+ * - `public`: an anonymous caller in AUTH_MODE=token — a photo attached to a case of a public category (the ones
+ *   Open311 links as media_url; auth/public-data.ts);
+ * - `unscoped`: the dev-header stand-in (no token, AUTH_MODE=dev-header): any photo, as before identity.
+ */
+export type PhotoReader = { user: AuthUser } | 'public' | 'unscoped'
+
+/**
+ * The photo if `reader` may see it — in the query, so a photo out of reach is indistinguishable from a missing one.
+ * `id` must already be a valid uuid (the route schema checks it).
+ */
+export async function getReadablePhotoRow(q: Queryable, id: string, reader: PhotoReader): Promise<PhotoRow | undefined> {
+  if (reader === 'unscoped') return getPhotoRow(q, id)
+  const b = new SqlBuilder()
+  const idParam = b.add(id)
+  let reach: string
+  if (reader === 'public') {
+    reach = `p.case_id IS NOT NULL AND ${publicCategorySql('c.category', b.add(SENSITIVE_FAMILIES))}`
+  } else {
+    // Unattached: only its uploader (uploaded_by = actorOf(user), recorded by POST /api/photos since identity).
+    reach = `(p.case_id IS NULL AND p.uploaded_by = ${b.add(actorOf(reader.user))}) OR (p.case_id IS NOT NULL AND (${caseReachSql(reader.user, 'read', b)}))`
+  }
+  const { rows } = await q.query<PhotoRow>(
+    `SELECT ${P_COLUMNS}
+       FROM photos p LEFT JOIN cases c ON c.id = p.case_id
+      WHERE p.id = ${idParam} AND (${reach})`,
+    b.params,
+  )
   return rows[0]
 }
 

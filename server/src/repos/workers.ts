@@ -2,6 +2,26 @@ import type { Camera, CameraStatus } from '../../../shared/schemas/camera.ts'
 import type { Worker, WorkerStatus } from '../../../shared/schemas/worker.ts'
 import type { Db, Queryable } from '../db/types.ts'
 import { SqlBuilder, page } from './sql.ts'
+import { scopeFilterSql } from '../auth/guards.ts'
+import type { AuthUser } from '../auth/roles.ts'
+
+/**
+ * "The worker aliased `w` serves a region in `user`'s scope" (by workers.region_id, the grid they belong to — not
+ * where they happen to stand), its parameter added to `b`. Issue #6: lists, detail, track and nearest are limited
+ * to it for signed-in callers; a worker outside answers 404 like a missing one.
+ */
+export function workerScopeSql(user: AuthUser, b: SqlBuilder, alias = 'w'): string {
+  const f = scopeFilterSql(user, 'sr.path', b.params.length + 1)
+  b.params.push(...f.params)
+  return `EXISTS (SELECT 1 FROM regions sr WHERE sr.id = ${alias}.region_id AND ${f.sql})`
+}
+
+/** "The camera aliased `c` lies in `user`'s scope" (cameras.region_path; a camera outside every region: nobody scoped). */
+export function cameraScopeSql(user: AuthUser, b: SqlBuilder, alias = 'c'): string {
+  const f = scopeFilterSql(user, `${alias}.region_path`, b.params.length + 1)
+  b.params.push(...f.params)
+  return f.sql
+}
 
 /**
  * Live resources: grid staff (workers), their tracks (worker_positions, migration 010) and cameras.
@@ -38,8 +58,12 @@ const toWorker = (r: WorkerRow): Worker => ({
   lastSeenAt: iso(r.lastSeenAt),
 })
 
-export async function getWorker(q: Queryable, id: string): Promise<Worker | undefined> {
-  const { rows } = await q.query<WorkerRow>(`SELECT ${WORKER_COLUMNS} FROM workers w WHERE w.id = $1`, [id])
+/** With `within`, only a worker in that user's scope (workerScopeSql). */
+export async function getWorker(q: Queryable, id: string, within?: AuthUser): Promise<Worker | undefined> {
+  const b = new SqlBuilder()
+  b.when(`w.id = ${b.add(id)}`)
+  if (within) b.when(workerScopeSql(within, b))
+  const { rows } = await q.query<WorkerRow>(`SELECT ${WORKER_COLUMNS} FROM workers w ${b.where()}`, b.params)
   return rows[0] && toWorker(rows[0])
 }
 
@@ -52,6 +76,8 @@ export interface WorkerFilter {
   bbox?: [number, number, number, number]
   limit: number
   offset: number
+  /** The signed-in caller: only workers in their scope. */
+  within?: AuthUser
 }
 
 /** Ordered by id; one row more than `limit` tells there is a next page. */
@@ -63,12 +89,22 @@ export async function listWorkers(q: Queryable, f: WorkerFilter): Promise<{ work
   if (f.statuses) b.when(`w.status = ANY(${b.add(f.statuses)}::text[])`)
   if (f.roles) b.when(`w.role = ANY(${b.add(f.roles)}::text[])`)
   if (f.bbox) b.bbox('w.position', f.bbox)
+  if (f.within) b.when(workerScopeSql(f.within, b))
   const { rows } = await q.query<WorkerRow>(
     `SELECT ${WORKER_COLUMNS} FROM workers w ${b.where()} ORDER BY w.id LIMIT ${b.add(f.limit + 1)} OFFSET ${b.add(f.offset)}`,
     b.params,
   )
   const { items, nextOffset } = page(rows, f.limit, f.offset)
   return { workers: items.map(toWorker), nextOffset }
+}
+
+/** Whether the camera exists and (with `within`) lies in that user's scope. */
+export async function cameraReachable(q: Queryable, id: string, within: AuthUser): Promise<boolean> {
+  const b = new SqlBuilder()
+  b.when(`c.id = ${b.add(id)}`)
+  b.when(cameraScopeSql(within, b))
+  const { rows } = await q.query(`SELECT 1 FROM cameras c ${b.where()}`, b.params)
+  return rows.length > 0
 }
 
 export async function regionExists(q: Queryable, id: string): Promise<boolean> {
@@ -84,6 +120,8 @@ export interface NearestQuery {
   roles?: readonly string[]
   /** Only workers seen at or after this time. */
   seenSince?: Date
+  /** The signed-in caller: only workers in their scope. */
+  within?: AuthUser
 }
 
 /**
@@ -100,6 +138,7 @@ export async function nearestWorkers(q: Queryable, n: NearestQuery): Promise<Arr
   if (n.statuses) b.when(`w.status = ANY(${b.add(n.statuses)}::text[])`)
   if (n.roles) b.when(`w.role = ANY(${b.add(n.roles)}::text[])`)
   if (n.seenSince) b.when(`w.last_seen_at >= ${b.add(n.seenSince)}`)
+  if (n.within) b.when(workerScopeSql(n.within, b))
   const params = b.params
   const candidates = Math.max(4 * n.limit, n.limit + 32)
   type Row = WorkerRow & { distanceM: number; deg: number }
@@ -315,6 +354,8 @@ export interface CameraFilter {
   bbox?: [number, number, number, number]
   limit: number
   offset: number
+  /** The signed-in caller: only cameras in their scope. */
+  within?: AuthUser
 }
 
 export async function listCameras(q: Queryable, f: CameraFilter): Promise<{ cameras: Camera[]; nextOffset: number | null }> {
@@ -323,6 +364,7 @@ export async function listCameras(q: Queryable, f: CameraFilter): Promise<{ came
   if (f.statuses) b.when(`c.status = ANY(${b.add(f.statuses)}::text[])`)
   if (f.kinds) b.when(`c.kind = ANY(${b.add(f.kinds)}::text[])`)
   if (f.bbox) b.bbox('c.location', f.bbox)
+  if (f.within) b.when(cameraScopeSql(f.within, b))
   const { rows } = await q.query<Camera>(
     `SELECT ${CAMERA_COLUMNS} FROM cameras c ${b.where()} ORDER BY c.id LIMIT ${b.add(f.limit + 1)} OFFSET ${b.add(f.offset)}`,
     b.params,

@@ -41,6 +41,8 @@ import {
 } from '../../../shared/schemas/stats.ts'
 import type { Queryable } from '../db/types.ts'
 import { HttpError } from './http-error.ts'
+import { scopeFilterSql } from '../auth/guards.ts'
+import type { AuthUser } from '../auth/roles.ts'
 
 const DAY_MS = 86_400_000
 const SHANGHAI_OFFSET_MS = 8 * 3_600_000
@@ -119,9 +121,17 @@ export interface ScopeRegion extends RegionRef {
   path: string
 }
 
-/** The region by id (current or retired: old windows may need it), or a 404. */
-export async function requireRegion(q: Queryable, id: string): Promise<ScopeRegion> {
-  const { rows } = await q.query<ScopeRegion>(`SELECT id, name, level, path::text AS path FROM regions WHERE id = $1`, [id])
+/**
+ * The region by id (current or retired: old windows may need it), or a 404. With `within` (a signed-in caller) the
+ * region must also lie in their scope subtree — checked in the query, so a region outside it answers the same 404
+ * as one that does not exist; every figure is then computed under that region, i.e. inside the scope.
+ */
+export async function requireRegion(q: Queryable, id: string, within?: AuthUser): Promise<ScopeRegion> {
+  const scope = within ? scopeFilterSql(within, 'path', 2) : { sql: 'TRUE', params: [] }
+  const { rows } = await q.query<ScopeRegion>(
+    `SELECT id, name, level, path::text AS path FROM regions WHERE id = $1 AND (${scope.sql})`,
+    [id, ...scope.params],
+  )
   if (!rows[0]) throw new HttpError(404, 'region_not_found', `no region ${id}`, 'region')
   return rows[0]
 }
@@ -266,6 +276,8 @@ const EMPTY_ROW: FigureRow = {
 
 export interface LoopRequest {
   regionId?: string
+  /** The signed-in caller: `regionId` must lie in their scope (requireRegion). */
+  within?: AuthUser
   category?: string
   from?: string
   to?: string
@@ -276,7 +288,7 @@ export interface LoopRequest {
 export async function loopStats(q: Queryable, req: LoopRequest, now: Date): Promise<LoopStats> {
   const window = resolveWindow(req, now)
   const codes = req.category !== undefined ? categoryCodes(req.category) : undefined
-  const region = req.regionId !== undefined ? await requireRegion(q, req.regionId) : undefined
+  const region = req.regionId !== undefined ? await requireRegion(q, req.regionId, req.within) : undefined
 
   const p = new Params()
   const where = [`c.reported_at >= ${p.add(window.from)}`, `c.reported_at < ${p.add(window.to)}`]
@@ -384,8 +396,8 @@ async function groupsOf(
  * GET /api/stats/overview: live KPIs for the wall, in three index-friendly queries — the open cases (status first),
  * the cases reported since now − 30 days (reported_at first), the cases closed today (closed_at).
  */
-export async function overview(q: Queryable, regionId: string | undefined, now: Date): Promise<Overview> {
-  const region = regionId !== undefined ? await requireRegion(q, regionId) : undefined
+export async function overview(q: Queryable, regionId: string | undefined, now: Date, within?: AuthUser): Promise<Overview> {
+  const region = regionId !== undefined ? await requireRegion(q, regionId, within) : undefined
   const day = shanghaiDay(now)
   const dayStart = shanghaiMidnight(day)
   const dayEnd = new Date(dayStart.getTime() + DAY_MS)

@@ -21,7 +21,8 @@ import {
 
 const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84'
 const REGION_KEYS = ['id', 'name', 'level', 'parentId', 'households', 'population']
-const CAMERA_KEYS = ['id', 'name', 'kind', 'status', 'regionId', 'streamUrl']
+// No streamUrl: the public collection leaves the stream addresses out (issue #6; GET /api/cameras has them, scoped).
+const CAMERA_KEYS = ['id', 'name', 'kind', 'status', 'regionId']
 
 /** The current features of a collection straight from the tables, ordered by id as the database orders text. */
 async function dbIds(db: Db, collection: string, where = 'true', params: unknown[] = []): Promise<string[]> {

@@ -98,7 +98,7 @@ export function expectedRegionProperties(r: RegionFixture): Record<string, unkno
 }
 
 export function expectedCameraProperties(c: (typeof CAMERA_FIXTURES)[number]): Record<string, unknown> {
-  return { id: c.id, name: c.name, kind: c.kind, status: c.status, regionId: `${PREFIX}_M`, streamUrl: c.streamUrl }
+  return { id: c.id, name: c.name, kind: c.kind, status: c.status, regionId: `${PREFIX}_M` }
 }
 
 /**

@@ -5,7 +5,8 @@ import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { PhotoUploadSchema } from '../../../../shared/schemas/photo.ts'
 import type { GcApp } from '../../app.ts'
-import { getPhotoRow } from '../../repos/photos.ts'
+import { getReadablePhotoRow, type PhotoReader } from '../../repos/photos.ts'
+import { callerOf } from '../caller.ts'
 import { HttpError } from '../../services/http-error.ts'
 import { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_CASE, extForMime, photoPath, storePhotos, type UploadedFile } from '../../services/photos.ts'
 
@@ -102,7 +103,8 @@ export default async function photoRoutes(app: GcApp, opts: PhotoRoutesOptions) 
         throw new HttpError(415, 'unsupported_media_type', `send multipart/form-data with file parts named "${FIELD}"`, FIELD)
       }
       const files = await readPhotoParts(req)
-      const photos = await storePhotos(app.db, opts.uploadsDir, files)
+      // Recorded so that the uploader, and only they, can fetch the photo before it is attached to a case.
+      const photos = await storePhotos(app.db, opts.uploadsDir, files, callerOf(req))
       return reply.code(201).send({ photos })
     },
   )
@@ -114,13 +116,22 @@ export default async function photoRoutes(app: GcApp, opts: PhotoRoutesOptions) 
       schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) },
     },
     async (req, reply) => {
-      const row = await getPhotoRow(app.db, req.params.id)
+      // Scoped in the query (repos/photos.ts getReadablePhotoRow): a photo the caller may not see answers the same
+      // 404 as a missing one. Anonymous in AUTH_MODE=token: only photos of public-category cases (what Open311
+      // links as media_url); dev-header without a token: unscoped, as before identity.
+      const devHeader = (app.auth?.options.mode ?? 'dev-header') === 'dev-header'
+      const reader: PhotoReader = req.user ? { user: req.user } : devHeader ? 'unscoped' : 'public'
+      const row = await getReadablePhotoRow(app.db, req.params.id, reader)
+      if (!row && reader === 'public') {
+        throw new HttpError(401, 'unauthenticated', 'sign in first: Authorization: Bearer <access token> (POST /api/auth/login)')
+      }
       if (!row) throw new HttpError(404, 'not_found', `no photo ${req.params.id}`, 'id')
       const etag = `"${row.sha256}"`
       reply
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'; sandbox")
-        .header('cache-control', 'public, max-age=31536000, immutable')
+        // A photo one caller may see and another may not must not sit in a shared cache: private when signed in.
+        .header('cache-control', `${req.user ? 'private' : 'public'}, max-age=31536000, immutable`)
         .header('etag', etag)
       if (req.headers['if-none-match'] === etag) return reply.code(304).send()
 

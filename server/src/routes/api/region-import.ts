@@ -1,3 +1,5 @@
+import { scopedCaller } from '../caller.ts'
+import { HttpError } from '../../services/http-error.ts'
 import type { FastifyError } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
@@ -58,6 +60,13 @@ export default async function regionImportRoutes(app: GcApp) {
     throw err
   })
 
+  // Region boundaries decide everybody's scope: only an admin replaces them (issue #6). Checked on request, before
+  // up to 64 MiB of body is read. AUTH_MODE=token: anonymous → 401; dev-header without a token: as before identity.
+  app.addHook('onRequest', async (req) => {
+    const user = scopedCaller(req)
+    if (user && user.role !== 'admin') throw new HttpError(403, 'forbidden', 'region imports are for admins')
+  })
+
   app.post(
     '/api/regions/import',
     {
@@ -72,7 +81,7 @@ export default async function regionImportRoutes(app: GcApp) {
           { additionalProperties: false },
         ),
         body: Type.Unknown({ description: `GeoJSON FeatureCollection, or a zipped Shapefile (.shp/.dbf/.prj) as application/zip; at most ${MIB} MiB` }),
-        response: { 200: ImportReportSchema, 400: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 422: ImportInvalidSchema },
+        response: { 200: ImportReportSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 422: ImportInvalidSchema },
       },
     },
     async (req, reply) => {

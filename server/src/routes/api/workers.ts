@@ -25,8 +25,9 @@ import type { GcApp } from '../../app.ts'
 import { getWorker, listWorkers, nearestWorkers, regionExists, workerTrack } from '../../repos/workers.ts'
 import { HttpError } from '../../services/http-error.ts'
 import { recordPositions, setWorkerStatus, startPositionMaintenance, type PositionMaintenance } from '../../services/workers.ts'
-import { callerOf } from '../caller.ts'
+import { callerOf, scopedCaller } from '../caller.ts'
 import { parseBbox } from '../ogc/request.ts'
+import type { AuthUser } from '../../auth/roles.ts'
 
 const csvOf = (values: readonly string[], what: string, extra: { default?: string } = {}) =>
   Type.String({ pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`, description: `${what}: one or more of ${values.join(', ')}, comma-separated`, ...extra })
@@ -61,6 +62,31 @@ async function requireRegion(app: GcApp, id: string | undefined): Promise<void> 
   }
 }
 
+/**
+ * Who may read worker data (issue #6): positions, tracks and phone numbers are personal data of the staff.
+ * AUTH_MODE=token: anonymous → 401 (the plugin's onRequest hook); dev-header without a token: unscoped, as before.
+ * Signed in: every staff role, limited in SQL to the workers of their scope (repos/workers.ts workerScopeSql) — a
+ * worker outside it answers 404 `worker_not_found` like a missing one; a `region` filter outside the scope simply
+ * finds nobody. Residents → 403.
+ */
+function staffReader(req: FastifyRequest): AuthUser | null {
+  const user = scopedCaller(req)
+  if (user?.role === 'resident') throw new HttpError(403, 'forbidden', 'worker data is for staff')
+  return user
+}
+
+/**
+ * Who may send a worker's positions: the grid worker themselves (their phone), or an admin (the account a batch
+ * gateway of GPS devices signs in with). Nobody else writes where somebody is — a dispatcher moving a dot on the
+ * map would be a forged track. The single-fix route checks the path id; the batch checks every fix.
+ */
+function requirePositionSender(user: AuthUser, workerIds: readonly string[]): void {
+  if (user.role === 'admin') return
+  if (user.role !== 'grid_worker') throw new HttpError(403, 'forbidden', 'positions are sent by grid workers (their own) or an admin gateway')
+  const other = workerIds.find((id) => id !== user.workerId)
+  if (other !== undefined) throw new HttpError(403, 'forbidden', `a grid worker sends only their own positions (${user.workerId}), not ${other}`)
+}
+
 function positiveIntFromEnv(name: string, fallback: number): number {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
@@ -90,16 +116,23 @@ export default async function workerRoutes(app: GcApp) {
     await m.first
   })
   app.addHook('onClose', async () => maintenance?.stop())
+  // AUTH_MODE=token: every worker route answers an anonymous caller 401, before validation (this plugin only).
+  app.addHook('onRequest', async (req) => {
+    scopedCaller(req)
+  })
 
   app.post(
     '/api/workers/positions',
     {
       bodyLimit: BATCH_BODY_LIMIT,
       attachValidation: true,
-      schema: { body: PositionBatchSchema, response: { 200: PositionBatchResultSchema, 400: ErrorSchema, 422: ErrorSchema } },
+      schema: { body: PositionBatchSchema, response: { 200: PositionBatchResultSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 422: ErrorSchema } },
     },
     async (req) => {
+      const user = scopedCaller(req)
+      if (user && user.role !== 'admin' && user.role !== 'grid_worker') requirePositionSender(user, [])
       checkValidation(req)
+      if (user) requirePositionSender(user, req.body.positions.map((p) => p.workerId))
       const { positions, crs } = req.body
       const { chains: _c, liveFlags: _l, ...result } = await recordPositions(app.db, positions, { now: app.now(), crs })
       return result
@@ -110,9 +143,11 @@ export default async function workerRoutes(app: GcApp) {
     '/api/workers/:id/positions',
     {
       attachValidation: true,
-      schema: { params: IdParams, body: PositionCreateSchema, response: { 200: PositionRecordedSchema, 400: ErrorSchema, 404: ErrorSchema } },
+      schema: { params: IdParams, body: PositionCreateSchema, response: { 200: PositionRecordedSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } },
     },
     async (req) => {
+      const user = scopedCaller(req)
+      if (user) requirePositionSender(user, [req.params.id])
       checkValidation(req)
       const { crs, ...fix } = req.body
       const workerId = req.params.id
@@ -144,10 +179,20 @@ export default async function workerRoutes(app: GcApp) {
         params: IdParams,
         body: WorkerStatusChangeSchema,
         headers: Type.Object({ 'x-actor': Type.Optional(Type.String()) }),
-        response: { 200: WorkerStatusChangedSchema, 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: WorkerStatusChangedSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (req) => {
+      // Status (on/off duty, busy): the worker themselves, or an admin/dispatcher for a worker in their scope (a
+      // worker outside it: 404 like a missing one).
+      const user = scopedCaller(req)
+      if (user) {
+        const self = user.role === 'grid_worker' && user.workerId === req.params.id
+        if (!self && user.role !== 'admin' && user.role !== 'dispatcher') {
+          throw new HttpError(403, 'forbidden', 'a worker status is set by the worker, a dispatcher or an admin')
+        }
+        if (!self && !(await getWorker(app.db, req.params.id, user))) throw new HttpError(404, 'worker_not_found', `no worker ${req.params.id}`)
+      }
       checkValidation(req)
       return setWorkerStatus(app.db, req.params.id, req.body.status, { by: callerOf(req) })
     },
@@ -168,14 +213,16 @@ export default async function workerRoutes(app: GcApp) {
           },
           { additionalProperties: false },
         ),
-        response: { 200: WorkerListSchema, 400: ErrorSchema },
+        response: { 200: WorkerListSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
       },
     },
     async (req, reply) => {
+      const user = staffReader(req)
       const q = req.query
       await requireRegion(app, q.region)
       const now = app.now()
       const page = await listWorkers(app.db, {
+        within: user ?? undefined,
         regionId: q.region,
         statuses: split<WorkerStatus>(q.status),
         roles: split<WorkerRole>(q.role),
@@ -204,14 +251,16 @@ export default async function workerRoutes(app: GcApp) {
           },
           { additionalProperties: false },
         ),
-        response: { 200: NearestWorkersSchema, 400: ErrorSchema },
+        response: { 200: NearestWorkersSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
       },
     },
     async (req) => {
+      const user = staffReader(req)
       const q = req.query
       const [lon, lat] = toWgs84(q.lon, q.lat, q.crs)
       const now = app.now()
       const workers = await nearestWorkers(app.db, {
+        within: user ?? undefined,
         lon,
         lat,
         limit: q.limit,
@@ -223,8 +272,8 @@ export default async function workerRoutes(app: GcApp) {
     },
   )
 
-  app.get('/api/workers/:id', { schema: { params: IdParams, response: { 200: WorkerSchema, 404: ErrorSchema } } }, async (req, reply) => {
-    const worker = await getWorker(app.db, req.params.id)
+  app.get('/api/workers/:id', { schema: { params: IdParams, response: { 200: WorkerSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } } }, async (req, reply) => {
+    const worker = await getWorker(app.db, req.params.id, staffReader(req) ?? undefined)
     if (!worker) throw new HttpError(404, 'worker_not_found', `no worker ${req.params.id}`)
     reply.header('cache-control', 'no-cache')
     return worker
@@ -244,7 +293,7 @@ export default async function workerRoutes(app: GcApp) {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Union([TrackLineSchema, TrackPointsSchema]), 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: Type.Union([TrackLineSchema, TrackPointsSchema]), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (req) => {
@@ -253,7 +302,7 @@ export default async function workerRoutes(app: GcApp) {
       const to = q.to ? new Date(q.to) : app.now()
       const from = q.from ? new Date(q.from) : new Date(to.getTime() - 24 * HOUR_MS)
       if (from >= to) throw new HttpError(400, 'invalid_request', 'querystring.from must be before querystring.to', 'from')
-      if (!(await getWorker(app.db, id))) throw new HttpError(404, 'worker_not_found', `no worker ${id}`)
+      if (!(await getWorker(app.db, id, staffReader(req) ?? undefined))) throw new HttpError(404, 'worker_not_found', `no worker ${id}`)
       const { points, truncated } = await workerTrack(app.db, id, from, to, q.limit)
       const window = { workerId: id, from: from.toISOString(), to: to.toISOString(), count: points.length, truncated }
       if (q.format === 'points') {

@@ -7,6 +7,7 @@ import { photoUrl } from '../../repos/photos.ts'
 import type { CaseRef, Locale, RequestsFilter } from './input.ts'
 import type { Open311Request, Service } from './schemas.ts'
 import { SqlBuilder } from '../../repos/sql.ts'
+import { coarse, isSensitiveCategory } from '../../auth/public-data.ts'
 
 // ---- services: the active categories ----------------------------------------------------------------------------
 
@@ -154,7 +155,30 @@ export interface RenderContext {
   now: Date
 }
 
+/**
+ * A request as the public sees it (Open311 GET is public, whoever asks). Never the reporter, contact details or
+ * phone (not selected at all). For a SENSITIVE category (auth/public-data.ts: disputes, public security,
+ * livelihood) also not what could identify the people involved: description, status_notes (staff notes) and
+ * media_url are null, `address` names only the community and above (never the street address or the grid), and
+ * lat/long are rounded to 0.01° (about 1 km). The category, status, times and agency stay: that such a request
+ * exists and how it is being handled is public.
+ */
 export function toRequest(row: RequestRow, ctx: RenderContext): Open311Request {
+  const full = toFullRequest(row, ctx)
+  if (!isSensitiveCategory(row.category)) return full
+  const place = [...row.regions].filter((r) => r.level <= 3).sort((a, b) => b.level - a.level).map((r) => r.name)
+  return {
+    ...full,
+    description: null,
+    status_notes: null,
+    media_url: null,
+    address: place.length ? place.join(', ') : null,
+    lat: coarse(row.lat),
+    long: coarse(row.lon),
+  }
+}
+
+function toFullRequest(row: RequestRow, ctx: RenderContext): Open311Request {
   const zh = ctx.locale === 'zh'
   const c = toCase(row, ctx.now)
   const closed = FINAL_STATUSES.includes(row.status)
