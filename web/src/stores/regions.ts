@@ -4,8 +4,8 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { RegionFeatureCollection, RegionProperties } from '../../../shared/schemas/region.ts'
-import { fetchRegions } from '../api/http.ts'
+import type { RegionFeatureCollection, RegionProfile, RegionProperties } from '../../../shared/schemas/region.ts'
+import { fetchRegionProfile, fetchRegions } from '../api/http.ts'
 
 export const useRegionsStore = defineStore('regions', () => {
   const districts = shallowRef<RegionFeatureCollection | null>(null)
@@ -47,5 +47,23 @@ export const useRegionsStore = defineStore('regions', () => {
     await load()
   }
 
-  return { districts, grids, loading, error, byId, loaded, load, boundaryVersion, reloadAfterImport }
+  /**
+   * The signed-in user's jurisdiction (GET /api/regions/:id: name, bbox, center…), which the map frames; null when
+   * signed out or when the user's scope is everything.
+   */
+  const scope = shallowRef<RegionProfile | null>(null)
+  let scopeToken = 0
+
+  /** Loads the profile of the user's scope region (null: none). The latest call wins. */
+  async function loadScope(regionId: string | null): Promise<void> {
+    const token = ++scopeToken
+    if (!regionId) {
+      scope.value = null
+      return
+    }
+    const profile = await fetchRegionProfile(regionId)
+    if (token === scopeToken) scope.value = profile
+  }
+
+  return { districts, grids, loading, error, byId, loaded, load, boundaryVersion, reloadAfterImport, scope, loadScope }
 })
