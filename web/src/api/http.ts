@@ -24,6 +24,8 @@ export class HttpError extends Error {
 export interface AuthHooks {
   token(): string | null
   renew(): Promise<boolean>
+  /** An anonymous request was answered 401 (the server runs with AUTH_MODE=token): signing in is required. */
+  required?(): void
 }
 
 let auth: AuthHooks | null = null
@@ -56,12 +58,19 @@ async function errorCode(res: Response): Promise<string | null> {
 export async function apiFetch(url: string, init?: RequestInit): Promise<Response> {
   const token = auth?.token() ?? null
   const res = await fetch(url, withBearer(init, token))
-  if (res.status !== 401 || !token || !auth || (await errorCode(res)) !== 'invalid_token') return res
+  if (res.status !== 401 || !auth) return res
+  if (!token) {
+    auth.required?.()
+    return res
+  }
+  if ((await errorCode(res)) !== 'invalid_token') return res
   const renewed = await auth.renew()
   const next = auth.token()
   // Renewed: retry with the new token. Not renewed: the session is over; retry once as the anonymous page.
   if (!renewed && next) return res
-  return fetch(url, withBearer(init, next))
+  const again = await fetch(url, withBearer(init, next))
+  if (again.status === 401 && !next) auth.required?.()
+  return again
 }
 
 export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {

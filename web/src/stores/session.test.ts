@@ -25,6 +25,8 @@ function fakeServer() {
     refreshCalls: 0,
     refreshUsed: new Set<string>(),
     refuseRefresh: false,
+    /** AUTH_MODE=token: anonymous case requests are refused. */
+    tokenMode: false,
     caseCalls: [] as Array<string | null>,
   }
   const pair = () => {
@@ -52,6 +54,7 @@ function fakeServer() {
     if (url.startsWith('/api/cases')) {
       const token = auth?.replace(/^Bearer /, '') ?? null
       state.caseCalls.push(token)
+      if (!token && state.tokenMode) return json(401, { error: 'unauthenticated', message: 'sign in' })
       if (token && token !== state.valid) return json(401, { error: 'invalid_token', message: 'expired' })
       return json(200, { cases: [], seq: 1, token })
     }
@@ -144,6 +147,21 @@ describe('session store', () => {
     expect(locked.reason).toBe('throttled')
     expect(locked.retryAfterSeconds).toBe(600)
     expect(session.signedIn).toBe(false)
+  })
+
+  it('AUTH_MODE=token: an anonymous 401 makes signing in required (the page cannot be closed until then)', async () => {
+    const session = useSessionStore()
+    server.state.tokenMode = true
+    await expect(getJson('/api/cases')).rejects.toThrow(/401/)
+    expect(session.required).toBe(true)
+    expect(session.signInOpen).toBe(true)
+    session.closeSignIn()
+    expect(session.signInOpen).toBe(true)
+    await session.signIn('leader-chengdong', 'gridcommand-demo')
+    expect(session.signInOpen).toBe(false)
+    expect((await getJson<{ token: string }>('/api/cases')).token).toBe('at-1')
+    await session.signOut()
+    expect(session.signInOpen).toBe(true)
   })
 
   it('signs out: the server is told, the tokens are gone', async () => {

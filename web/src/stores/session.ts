@@ -121,6 +121,11 @@ export const useSessionStore = defineStore('session', () => {
   const signInOpen = ref(false)
   /** Why the sign-in page was opened by the page itself: the session ended (a refused refresh). */
   const notice = ref<'expired' | null>(null)
+  /**
+   * The server refused an anonymous request (401: AUTH_MODE=token): the page cannot be used without signing in, so
+   * the sign-in page cannot be closed. False while the server allows anonymous use (dev-header).
+   */
+  const required = ref(false)
 
   let accessToken: string | null = null
   let renewTimer: ReturnType<typeof setTimeout> | undefined
@@ -208,6 +213,10 @@ export const useSessionStore = defineStore('session', () => {
   installAuth({
     token: () => accessToken,
     renew: () => refresh().catch(() => false),
+    required: () => {
+      required.value = true
+      signInOpen.value = true
+    },
   })
 
   /** At start: a refresh token in storage becomes a session again. Network errors are retried by the caller. */
@@ -246,6 +255,7 @@ export const useSessionStore = defineStore('session', () => {
     const token = storage.get(REFRESH_TOKEN_KEY)
     const bearer = accessToken
     clear()
+    if (required.value) signInOpen.value = true
     if (token) await post('/api/auth/logout', { refreshToken: token }, bearer).catch(() => {})
   }
 
@@ -260,12 +270,13 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   function closeSignIn(): void {
+    if (required.value && !user.value) return
     signInOpen.value = false
     notice.value = null
   }
 
   return {
-    user, restoring, expiresAt, refreshes, signedIn, scopeRegionId, signInOpen, notice,
+    user, restoring, expiresAt, refreshes, signedIn, scopeRegionId, signInOpen, notice, required,
     restore, signIn, signOut, refresh, token, clear, openSignIn, closeSignIn,
   }
 })
