@@ -132,6 +132,11 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
     expect(bounds[1][0]).toBeGreaterThanOrEqual(bbox[2])
     expect(bounds[1][1]).toBeGreaterThanOrEqual(bbox[3])
     expect(bounds[1][0] - bounds[0][0]).toBeLessThan((bbox[2] - bbox[0]) * 4)
+    // Its boundary is outlined.
+    await expect.poll(() => page.evaluate(() => {
+      const fc = (window as any).__gridcommand.map.getSource('gc-scope')?.serialize().data
+      return fc?.features?.map((f: any) => f.properties.id) ?? []
+    }), { timeout: 15_000 }).toEqual(['330702001'])
 
     // Case lists come scoped by the server: the page's count is the leader's, and the page sent its token.
     const login = await postJson(`${url}/api/auth/login`, { username: LEADER, password: PASSWORD })

@@ -106,8 +106,8 @@ export async function fetchOpenCases(signal?: AbortSignal): Promise<Case[]> {
   return (await fetchOpenCasesSnapshot(signal)).cases
 }
 
-export const fetchRegions = (level: RegionLevel, signal?: AbortSignal) =>
-  getJson<RegionFeatureCollection>(`/api/regions?level=${level}`, { signal })
+export const fetchRegions = (level: RegionLevel, signal?: AbortSignal, parentId?: string | null) =>
+  getJson<RegionFeatureCollection>(`/api/regions?level=${level}${parentId ? `&parentId=${encodeURIComponent(parentId)}` : ''}`, { signal })
 
 export const fetchRegionProfile = (id: string, signal?: AbortSignal) =>
   getJson<RegionProfile>(`/api/regions/${encodeURIComponent(id)}`, { signal })

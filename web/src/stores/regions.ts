@@ -5,6 +5,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import type { RegionFeatureCollection, RegionProfile, RegionProperties } from '../../../shared/schemas/region.ts'
+import type { RegionLevel } from '../../../shared/domain/levels.ts'
 import { fetchRegionProfile, fetchRegions } from '../api/http.ts'
 
 export const useRegionsStore = defineStore('regions', () => {
@@ -52,6 +53,8 @@ export const useRegionsStore = defineStore('regions', () => {
    * signed out or when the user's scope is everything.
    */
   const scope = shallowRef<RegionProfile | null>(null)
+  /** Its boundary (one feature), which the map outlines. */
+  const scopeShape = shallowRef<RegionFeatureCollection | null>(null)
   let scopeToken = 0
 
   /** Loads the profile of the user's scope region (null: none). The latest call wins. */
@@ -59,11 +62,17 @@ export const useRegionsStore = defineStore('regions', () => {
     const token = ++scopeToken
     if (!regionId) {
       scope.value = null
+      scopeShape.value = null
       return
     }
     const profile = await fetchRegionProfile(regionId)
-    if (token === scopeToken) scope.value = profile
+    if (token !== scopeToken) return
+    scope.value = profile
+    // The boundary: the region among its siblings (the regions API lists a level under a parent).
+    const siblings = await fetchRegions(profile.level as RegionLevel, undefined, profile.parentId)
+    if (token !== scopeToken) return
+    scopeShape.value = { ...siblings, features: siblings.features.filter((f) => f.properties.id === regionId) }
   }
 
-  return { districts, grids, loading, error, byId, loaded, load, boundaryVersion, reloadAfterImport, scope, loadScope }
+  return { districts, grids, loading, error, byId, loaded, load, boundaryVersion, reloadAfterImport, scope, scopeShape, loadScope }
 })
