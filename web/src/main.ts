@@ -2,12 +2,13 @@
  * Entry: Vue + Pinia, the first data loads (retried until the server answers) and the live connection.
  */
 import { createPinia } from 'pinia'
-import { createApp } from 'vue'
+import { createApp, watch } from 'vue'
 import App from './App.vue'
 import { retry } from './lib/retry.ts'
 import { startRealtime } from './realtime/socket.ts'
 import { useCasesStore } from './stores/cases.ts'
 import { useRegionsStore } from './stores/regions.ts'
+import { useSessionStore } from './stores/session.ts'
 import './styles/theme.css'
 
 const pinia = createPinia()
@@ -15,8 +16,20 @@ const app = createApp(App)
 app.use(pinia)
 app.mount('#app')
 
-void retry(() => useRegionsStore(pinia).load())
+const session = useSessionStore(pinia)
+const regions = useRegionsStore(pinia)
+
+// A session kept from before (refresh token in storage) first: the first loads are then already the user's scope.
+await retry(() => session.restore()).catch(() => false)
+
+void retry(() => regions.load())
 void retry(() => useCasesStore(pinia).load())
+// The map frames the user's jurisdiction: its profile, now and after every sign-in or sign-out.
+watch(
+  () => session.scopeRegionId,
+  (id) => void regions.loadScope(id).catch((err) => console.warn('[gridcommand] jurisdiction failed to load:', err instanceof Error ? err.message : err)),
+  { immediate: true },
+)
 const realtime = startRealtime(pinia)
 
 // Debug handle (devtools, end-to-end tests): harmless, never used by the app itself.

@@ -3,6 +3,7 @@
  */
 import type { Case, CaseList } from '../../../shared/schemas/case.ts'
 import type { RegionFeatureCollection } from '../../../shared/schemas/region.ts'
+import type { RegionProfile } from '../../../shared/schemas/region.ts'
 import type { RegionLevel } from '../../../shared/domain/levels.ts'
 
 export class HttpError extends Error {
@@ -15,8 +16,65 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * How the page signs its requests (installed by stores/session.ts; none: anonymous, as in AUTH_MODE=dev-header).
+ * `token()` is the current access token or null; `renew()` is called once when the server answers 401
+ * `invalid_token` to a signed request and resolves true when a new token is there (single-flight in the session).
+ */
+export interface AuthHooks {
+  token(): string | null
+  renew(): Promise<boolean>
+  /** An anonymous request was answered 401 (the server runs with AUTH_MODE=token): signing in is required. */
+  required?(): void
+}
+
+let auth: AuthHooks | null = null
+
+export function installAuth(hooks: AuthHooks | null): void {
+  auth = hooks
+}
+
+function withBearer(init: RequestInit | undefined, token: string | null): RequestInit {
+  const headers = new Headers(init?.headers)
+  if (!headers.has('accept')) headers.set('accept', 'application/json')
+  if (token) headers.set('authorization', `Bearer ${token}`)
+  return { ...init, headers }
+}
+
+/** The error code of a JSON error body ({ error, message }), or null. */
+async function errorCode(res: Response): Promise<string | null> {
+  try {
+    const body = (await res.clone().json()) as { error?: unknown }
+    return typeof body.error === 'string' ? body.error : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * fetch with the Bearer token when signed in. A 401 `invalid_token` (expired or revoked access token) renews the
+ * token once and retries the request once; concurrent 401s share one renewal (see stores/session.ts).
+ */
+export async function apiFetch(url: string, init?: RequestInit): Promise<Response> {
+  const token = auth?.token() ?? null
+  const res = await fetch(url, withBearer(init, token))
+  if (res.status !== 401 || !auth) return res
+  if (!token) {
+    auth.required?.()
+    return res
+  }
+  if ((await errorCode(res)) !== 'invalid_token') return res
+  const renewed = await auth.renew()
+  const next = auth.token()
+  // Renewed: retry with the new token. Not renewed: the session is over; retry once as the anonymous page.
+  if (!renewed && next) return res
+  const again = await fetch(url, withBearer(init, next))
+  if (again.status === 401 && !next) auth.required?.()
+  return again
+}
+
 export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, { headers: { accept: 'application/json' }, ...init })
+  const res = await apiFetch(url, init)
   if (!res.ok) {
     let detail = res.statusText
     try {
@@ -48,5 +106,8 @@ export async function fetchOpenCases(signal?: AbortSignal): Promise<Case[]> {
   return (await fetchOpenCasesSnapshot(signal)).cases
 }
 
-export const fetchRegions = (level: RegionLevel, signal?: AbortSignal) =>
-  getJson<RegionFeatureCollection>(`/api/regions?level=${level}`, { signal })
+export const fetchRegions = (level: RegionLevel, signal?: AbortSignal, parentId?: string | null) =>
+  getJson<RegionFeatureCollection>(`/api/regions?level=${level}${parentId ? `&parentId=${encodeURIComponent(parentId)}` : ''}`, { signal })
+
+export const fetchRegionProfile = (id: string, signal?: AbortSignal) =>
+  getJson<RegionProfile>(`/api/regions/${encodeURIComponent(id)}`, { signal })

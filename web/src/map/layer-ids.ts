@@ -10,6 +10,8 @@ export const SOURCE = {
   cases: 'gc-cases',
   /** Only the cases younger than NEW_CASE_WINDOW_MS: the pulse layer draws from it. */
   casesNew: 'gc-cases-new',
+  /** The signed-in user's jurisdiction (one region), outlined above the districts. */
+  scope: 'gc-scope',
 } as const
 export type SourceId = (typeof SOURCE)[keyof typeof SOURCE]
 
@@ -23,6 +25,8 @@ export const LAYER = {
   districtFill: 'gc-district-fill',
   districtGlow: 'gc-district-glow',
   districtOutline: 'gc-district-outline',
+  scopeGlow: 'gc-scope-glow',
+  scopeOutline: 'gc-scope-outline',
   casePulse: 'gc-case-pulse',
   caseCircle: 'gc-case-circle',
 } as const
@@ -39,6 +43,8 @@ export const LAYER_ORDER: readonly LayerId[] = [
   LAYER.gridHover,
   LAYER.districtGlow,
   LAYER.districtOutline,
+  LAYER.scopeGlow,
+  LAYER.scopeOutline,
   LAYER.casePulse,
   LAYER.caseCircle,
 ]

@@ -7,11 +7,13 @@
  */
 import type { Pinia } from 'pinia'
 import { io, type Socket } from 'socket.io-client'
-import type { ClientToServerEvents, EventKind, FrameEvent, ServerToClientEvents } from '../../../shared/protocol/events.ts'
+import { watch } from 'vue'
+import type { ClientToServerEvents, EventKind, FrameEvent, Scope, ServerToClientEvents } from '../../../shared/protocol/events.ts'
 import { attachEventStream, type EventStream } from '../../../shared/protocol/stream.ts'
 import { useCasesStore } from '../stores/cases.ts'
 import { useConnectionStore } from '../stores/connection.ts'
 import { useRegionsStore } from '../stores/regions.ts'
+import { useSessionStore, type SessionUser } from '../stores/session.ts'
 
 export type GcSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -31,11 +33,24 @@ export interface RealtimeOptions {
   url?: string
 }
 
+/** What the page subscribes to: the signed-in user's scope region, else the wall (everything). */
+export function scopeOf(user: SessionUser | null): Scope {
+  return user?.scopeRegionId ? { regions: [user.scopeRegionId] } : { all: true }
+}
+
 export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtime {
   const cases = useCasesStore(pinia)
   const connection = useConnectionStore(pinia)
   const regions = useRegionsStore(pinia)
-  const socketOpts = { transports: ['websocket', 'polling'] }
+  const session = useSessionStore(pinia)
+  const socketOpts = {
+    transports: ['websocket', 'polling'],
+    // A function: called on every connect attempt, so a reconnect always sends the current access token.
+    auth: (cb: (data: object) => void) => {
+      const token = session.token()
+      cb(token ? { token } : {})
+    },
+  }
   const socket: GcSocket = opts.url ? io(opts.url, socketOpts) : io(socketOpts)
 
   const warn = (what: string) => (err: unknown) => console.warn(`[gridcommand] ${what}:`, err instanceof Error ? err.message : err)
@@ -63,7 +78,7 @@ export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtim
       connection.setState(status === 'live' ? 'online' : status === 'syncing' ? 'connecting' : 'offline')
     },
     onError: warn('live link'),
-  })
+  }, { scope: scopeOf(session.user) })
 
   let everConnected = false
   let retryTimer: ReturnType<typeof setTimeout> | undefined
@@ -87,13 +102,38 @@ export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtim
 
   socket.on('connect_error', (err) => {
     connection.setState('offline', err.message)
+    // Refused by the server's handshake (socket-auth.ts): Socket.IO does not retry that on its own.
+    if (socket.active || stopped) return
+    clearTimeout(retryTimer)
+    if (err.message === 'invalid_token') {
+      // Expired or revoked: renew (shared with any HTTP renewal in flight), then connect with the new token.
+      void session.refresh().catch(() => false).then(() => {
+        if (!stopped && !socket.connected) socket.connect()
+      })
+    } else {
+      retryTimer = setTimeout(() => {
+        if (!stopped && !socket.connected) socket.connect()
+      }, SERVER_CLOSE_RETRY_MS * 4)
+    }
   })
+
+  // Signed in, signed out, another user: reconnect with the new identity and load the new scope's snapshot.
+  const stopIdentity = watch(
+    () => [session.user?.id ?? null, session.user?.scopeRegionId ?? null] as const,
+    ([id, regionId], [prevId, prevRegion]) => {
+      if (stopped || (id === prevId && regionId === prevRegion)) return
+      socket.disconnect()
+      void stream.setScope(scopeOf(session.user)).catch(warn('scope change'))
+      socket.connect()
+    },
+  )
 
   return {
     socket,
     stream,
     stop() {
       stopped = true
+      stopIdentity()
       clearTimeout(retryTimer)
       clearInterval(statsTimer)
       stream.detach()

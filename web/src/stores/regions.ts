@@ -4,8 +4,9 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { RegionFeatureCollection, RegionProperties } from '../../../shared/schemas/region.ts'
-import { fetchRegions } from '../api/http.ts'
+import type { RegionFeatureCollection, RegionProfile, RegionProperties } from '../../../shared/schemas/region.ts'
+import type { RegionLevel } from '../../../shared/domain/levels.ts'
+import { fetchRegionProfile, fetchRegions } from '../api/http.ts'
 
 export const useRegionsStore = defineStore('regions', () => {
   const districts = shallowRef<RegionFeatureCollection | null>(null)
@@ -47,5 +48,31 @@ export const useRegionsStore = defineStore('regions', () => {
     await load()
   }
 
-  return { districts, grids, loading, error, byId, loaded, load, boundaryVersion, reloadAfterImport }
+  /**
+   * The signed-in user's jurisdiction (GET /api/regions/:id: name, bbox, center…), which the map frames; null when
+   * signed out or when the user's scope is everything.
+   */
+  const scope = shallowRef<RegionProfile | null>(null)
+  /** Its boundary (one feature), which the map outlines. */
+  const scopeShape = shallowRef<RegionFeatureCollection | null>(null)
+  let scopeToken = 0
+
+  /** Loads the profile of the user's scope region (null: none). The latest call wins. */
+  async function loadScope(regionId: string | null): Promise<void> {
+    const token = ++scopeToken
+    if (!regionId) {
+      scope.value = null
+      scopeShape.value = null
+      return
+    }
+    const profile = await fetchRegionProfile(regionId)
+    if (token !== scopeToken) return
+    scope.value = profile
+    // The boundary: the region among its siblings (the regions API lists a level under a parent).
+    const siblings = await fetchRegions(profile.level as RegionLevel, undefined, profile.parentId)
+    if (token !== scopeToken) return
+    scopeShape.value = { ...siblings, features: siblings.features.filter((f) => f.properties.id === regionId) }
+  }
+
+  return { districts, grids, loading, error, byId, loaded, load, boundaryVersion, reloadAfterImport, scope, scopeShape, loadScope }
 })

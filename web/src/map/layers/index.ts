@@ -8,6 +8,7 @@ import { caseLayers, caseSource } from './cases.ts'
 import { districtLayers, districtSource } from './districts.ts'
 import { gridLayers, gridSource } from './grids.ts'
 import { microgridLayers, microgridSource } from './microgrids.ts'
+import { scopeLayers, scopeSource } from './scope.ts'
 
 export function allSources(): Record<SourceId, SourceSpecification> {
   return {
@@ -16,12 +17,13 @@ export function allSources(): Record<SourceId, SourceSpecification> {
     [SOURCE.microgrids]: microgridSource(),
     [SOURCE.cases]: caseSource(),
     [SOURCE.casesNew]: casePulseSource(),
+    [SOURCE.scope]: scopeSource(),
   }
 }
 
 /** Our data layers, bottom to top (the background is in the base style). */
 export function allLayers(): LayerSpecification[] {
-  const layers = [...districtLayers(), ...gridLayers(), ...microgridLayers(), ...casePulseLayers(), ...caseLayers()]
+  const layers = [...districtLayers(), ...gridLayers(), ...microgridLayers(), ...scopeLayers(), ...casePulseLayers(), ...caseLayers()]
   const rank = (l: LayerSpecification) => {
     const i = LAYER_ORDER.indexOf(l.id as (typeof LAYER_ORDER)[number])
     return i < 0 ? LAYER_ORDER.length : i
