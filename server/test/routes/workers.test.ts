@@ -26,7 +26,7 @@ function harness(mode: DbMode): Harness {
     h.db = await testDb(mode)
     h.app = await buildApp({ db: h.db, now: () => h.clock.now })
     await h.app.ready()
-    // Workers of the tail of the staff list (the patrol tests take grids from the head), each with a point inside
+    // Workers of the tail of the staff list (the patrol tests take grids from the middle), each with a point inside
     // their own grid.
     const { rows } = await h.db.query<{ id: string; grid: string; lon: number; lat: number }>(
       `SELECT w.id, w.region_id AS grid, ST_X(p) AS lon, ST_Y(p) AS lat
