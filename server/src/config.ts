@@ -18,7 +18,12 @@ export interface Config {
   logLevel: string
   /** HS256 key for access tokens (≥ 32 bytes); unset → generated once into ${dataDir}/jwt-secret (mode 0600). */
   jwtSecret: string | undefined
-  /** `token`: Bearer tokens only. `dev-header`: X-Actor is honoured too (a stand-in, not security; today's default). */
+  /**
+   * `token` (default): Bearer tokens only; anonymous calls to case, worker, camera and stats data get 401.
+   * `dev-header`: callers without a token are served unscoped and may name themselves in X-Actor (a stand-in for
+   * local tools, not security). buildApp on its own defaults to dev-header (the test suites); the server process
+   * started by main.ts reads this.
+   */
   authMode: 'token' | 'dev-header'
   /** Demo users for every role (README "Demo users"), one shared demo password; SEED_DEMO_USERS=0 in production. */
   seedDemoUsers: boolean
@@ -48,7 +53,7 @@ function positiveFrom(name: string, value: string | undefined, fallback: number)
 }
 
 function authModeFrom(value: string | undefined): Config['authMode'] {
-  if (value === undefined || value === '') return 'dev-header'
+  if (value === undefined || value === '') return 'token'
   if (value === 'token' || value === 'dev-header') return value
   throw new Error(`AUTH_MODE must be token or dev-header, got "${value}"`)
 }

@@ -35,7 +35,7 @@ export async function main(): Promise<void> {
     if (users.created.length) console.log(`[gridcommand] created demo users (README "Demo users"; SEED_DEMO_USERS=0 in production): ${users.created.join(', ')}`)
   }
   const auth = { secret: loadJwtSecret({ secret: config.jwtSecret, dataDir: config.dataDir }), mode: config.authMode }
-  if (auth.mode === 'dev-header') console.log('[gridcommand] AUTH_MODE=dev-header: X-Actor headers are trusted as well as sign-in tokens (AUTH_MODE=token in production)')
+  if (auth.mode === 'dev-header') console.log('[gridcommand] AUTH_MODE=dev-header: callers without a token are served unscoped and X-Actor is trusted (never in production)')
 
   const realtimeDb = config.databaseUrl ? createPgDb(config.databaseUrl) : undefined
   // Several processes: Redis for the Socket.IO adapter and the sign-in rate limit; events still come from the log.

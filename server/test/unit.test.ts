@@ -12,6 +12,11 @@ describe('loadConfig', () => {
     const c = loadConfig({ PORT: '9000', HOST: '127.0.0.1', DATABASE_URL: 'postgres://x/y', DATA_DIR: '/tmp/d', SIMULATE: '0' })
     expect(c).toMatchObject({ port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://x/y', dataDir: '/tmp/d', simulate: false })
   })
+  it('signs callers in by default (AUTH_MODE=token); dev-header only when asked', () => {
+    expect(loadConfig({}).authMode).toBe('token')
+    expect(loadConfig({ AUTH_MODE: 'dev-header' }).authMode).toBe('dev-header')
+    expect(() => loadConfig({ AUTH_MODE: 'open' })).toThrow(/AUTH_MODE/)
+  })
   it('refuses a PORT that is not a number', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
   })

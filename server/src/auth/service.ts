@@ -16,7 +16,7 @@ export type AuthMode = 'token' | 'dev-header'
 export interface AuthOptions {
   /** HS256 key (see tokens.ts loadJwtSecret). Default: 32 random bytes for this process only (tests). */
   secret?: Uint8Array
-  /** Default `dev-header` for now (other suites still name themselves in X-Actor); the next step flips it to `token`. */
+  /** Default `dev-header` for buildApp on its own (the test suites); the server process takes AUTH_MODE (config.ts), default `token`. */
   mode?: AuthMode
   /** Access token lifetime. Default 900 s (15 min). */
   accessTtlSeconds?: number
