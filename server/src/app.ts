@@ -171,6 +171,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   await app.register(import('./routes/api/workers.ts'))
   await app.register(import('./routes/api/cameras.ts'))
   await app.register(import('./routes/api/stats.ts'))
+  await app.register(import('./routes/api/open311-keys.ts'))
   await app.register(categoryRoutes)
   await app.register(photoRoutes, { uploadsDir: opts.uploadsDir ?? join(tmpdir(), 'gridcommand-uploads') })
   await app.register(ogcFeatureRoutes)

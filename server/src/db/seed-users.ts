@@ -1,5 +1,6 @@
 import { hashPassword } from '../auth/passwords.ts'
 import type { Role } from '../auth/roles.ts'
+import { seedDemoOpen311Key } from '../repos/open311-keys.ts'
 import type { Db } from './types.ts'
 
 /**
@@ -42,8 +43,12 @@ export interface SeedUsersResult {
   skipped: string[]
 }
 
-/** Creates the demo users the database does not have yet; call after seedDemoRegions. */
+/**
+ * Creates the demo users the database does not have yet, and the demo Open311 api_key (`o311-demo-key`); call after
+ * seedDemoRegions.
+ */
 export async function seedDemoUsers(db: Db, users: readonly DemoUser[] = DEMO_USERS, password = DEMO_PASSWORD): Promise<SeedUsersResult> {
+  await seedDemoOpen311Key(db)
   const { rows: existing } = await db.query<{ name: string }>(`SELECT lower(username) AS name FROM users WHERE lower(username) = ANY($1::text[])`, [
     users.map((u) => u.username.toLowerCase()),
   ])

@@ -4,6 +4,7 @@ import { CASE_ACTIONS } from '../../../shared/domain/case-lifecycle.ts'
 import { buildApp, type GcApp } from '../../src/app.ts'
 import { ROLES, type Role } from '../../src/auth/roles.ts'
 import { DEMO_USERS } from '../../src/db/seed-users.ts'
+import { DEMO_OPEN311_KEY } from '../../src/repos/open311-keys.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { bearer, signIn, TEST_SECRET } from './support.ts'
@@ -153,8 +154,12 @@ const MATRIX: Record<string, Entry> = {
   'GET /open311/v2/requests/:file': { access: { public: 'Open311 public reads, as above' }, req: () => ({ url: '/open311/v2/requests/GC20240101999999.json' }) },
   'GET /open311/v2/tokens/:file': { access: { public: 'Open311 token lookup' }, req: () => ({ url: '/open311/v2/tokens/abc.json' }) },
   'POST /open311/v2/requests.json': {
-    access: { public: 'Open311 intake: anyone may report, like POST /api/cases' },
-    req: () => ({ payload: { service_code: 'aliens' } }),
+    access: { public: "Open311 intake: the credential is the app's api_key (tested in open311.test.ts), not who the user is" },
+    req: () => ({ payload: { api_key: DEMO_OPEN311_KEY, service_code: 'aliens' } }),
+  },
+  'POST /api/open311/keys': {
+    access: ['admin'],
+    req: () => ({ payload: { appName: 'route-matrix' } }),
   },
 
   ...Object.fromEntries(
@@ -303,7 +308,7 @@ describe.each(DB_MODES)('whole-API route matrix (%s)', (mode) => {
 
   it('Open311 public reads never show personal data; sensitive categories lose description, address, photo and exact position', async () => {
     const post = (fields: Record<string, unknown>) =>
-      f.app.inject({ method: 'POST', url: '/open311/v2/requests.json', payload: { ...fields, lat: f.ctx.point.lat, long: f.ctx.point.lon } })
+      f.app.inject({ method: 'POST', url: '/open311/v2/requests.json', payload: { api_key: DEMO_OPEN311_KEY, ...fields, lat: f.ctx.point.lat, long: f.ctx.point.lon } })
     const contact = { email: 'zhang@example.com', phone: '13800138000', first_name: '张', last_name: '三' }
     const dispute = await post({ service_code: 'dispute.neighbour', description: '楼上王某某半夜噪音', address_string: '人民路12号3单元501', ...contact })
     expect(dispute.statusCode, dispute.body).toBe(201)

@@ -6,6 +6,8 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type GcApp } from '../../src/app.ts'
 import type { Db } from '../../src/db/types.ts'
+import { DEMO_OPEN311_KEY, hashOpen311Key, revokeOpen311Key } from '../../src/repos/open311-keys.ts'
+import { bearer, signIn } from '../auth/support.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { startServer } from '../../../test/support/server.ts'
 import * as img from '../fixtures/images.ts'
@@ -150,17 +152,24 @@ interface Harness {
 const form = (fields: Record<string, string | number>) =>
   new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString()
 
+/** The demo app's api_key (seeded with the demo users; README "Demo users"): POST requires a key (issue #6). */
+const KEY = DEMO_OPEN311_KEY
+
+/** POSTs the form; the demo api_key goes with it unless the fields name their own api_key. */
 async function postForm(h: Harness, fields: Record<string, string | number> | string, headers: Record<string, string> = {}, url = `${ROOT}/requests.json`) {
+  const payload = typeof fields === 'string' ? (/(^|&)api_key=/.test(fields) ? fields : `${fields}&api_key=${KEY}`) : form({ api_key: KEY, ...fields })
   return h.app.inject({
     method: 'POST',
     url,
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...headers },
-    payload: typeof fields === 'string' ? fields : form(fields),
+    payload,
   })
 }
 
+/** POSTs JSON; the demo api_key is added to a plain object that names none. */
 async function postJson(h: Harness, body: unknown, headers: Record<string, string> = {}) {
-  return h.app.inject({ method: 'POST', url: `${ROOT}/requests.json`, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) })
+  const payload = body && typeof body === 'object' && !Array.isArray(body) && !('api_key' in body) ? { api_key: KEY, ...body } : body
+  return h.app.inject({ method: 'POST', url: `${ROOT}/requests.json`, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) })
 }
 
 /** POSTs a valid request (form-encoded) and returns the created entry. */
@@ -266,7 +275,7 @@ describe.each(DB_MODES)('Open311 GeoReport v2 (%s)', (mode) => {
     h.clock.now = at('2024-01-05T10:00:00+08:00')
     const before = await countOpen311Cases(h.db)
     const res = await postForm(h, {
-      api_key: 'k-1',
+      api_key: KEY,
       jurisdiction_id: 'gridcommand.example',
       service_code: 'public_facilities.street_light',
       lat: HERE.lat,
@@ -346,7 +355,7 @@ describe.each(DB_MODES)('Open311 GeoReport v2 (%s)', (mode) => {
       device_id: 'dev-42',
       media_url: 'https://photos.example.org/p/1.jpg?size=l&x=1',
     })
-    expect(JSON.stringify(detail)).not.toContain('k-1') // the api_key is not stored
+    expect(JSON.stringify(detail)).not.toContain(KEY) // the api_key is not stored
 
     // The token (the case uuid) leads to the id, though nobody needs it: requests are realtime.
     const tok = await h.app.inject(`${ROOT}/tokens/${uuid}.json`)
@@ -361,7 +370,7 @@ describe.each(DB_MODES)('Open311 GeoReport v2 (%s)', (mode) => {
       method: 'POST',
       url: `${ROOT}/requests.json?locale=en`,
       headers: { 'content-type': 'application/json', 'x-actor': 'resident-311' },
-      payload: JSON.stringify({ service_code: 'sanitation.garbage', lat: HERE.lat, long: HERE.long, description: '' }),
+      payload: JSON.stringify({ api_key: KEY, service_code: 'sanitation.garbage', lat: HERE.lat, long: HERE.long, description: '' }),
     })
     expect(res.statusCode, res.body).toBe(201)
     const [created] = expectArrayOf(res.json(), SPEC.created, 'created')
@@ -437,6 +446,103 @@ describe.each(DB_MODES)('Open311 GeoReport v2 (%s)', (mode) => {
     expect(await countOpen311Cases(h.db)).toBe(before)
     // Every problem of a request is its own entry of the array.
     expect((await postForm(h, { ...noCode, lat: 'x', email: 'y' })).json()).toHaveLength(3)
+  })
+
+  it('POST requires an api_key (issue #6): missing → 400 naming it, unknown → 403; nothing is written on refusal', async () => {
+    h.clock.now = at('2024-01-09T10:00:00+08:00')
+    const ok = { service_code: 'public_facilities.street_light', description: '路灯不亮', ...HERE }
+    const url = `${ROOT}/requests.json`
+    const formHeaders = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }
+    const count = async (sql: string) => (await h.db.query<{ n: number }>(sql)).rows[0].n
+    const written = async () => ({
+      cases: await countOpen311Cases(h.db),
+      idempotency: await count(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key LIKE 'keyless-%'`),
+      keys: await count('SELECT count(*)::int AS n FROM open311_api_keys'),
+    })
+    const before = await written()
+
+    const noKey = await h.app.inject({ method: 'POST', url, headers: { ...formHeaders, 'idempotency-key': 'keyless-1' }, payload: form(ok) })
+    expect(expectErrors(noKey, 400)).toContain('api_key is required')
+    expect(noKey.json()).toHaveLength(1)
+    const noKeyJson = await h.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(ok) })
+    expect(expectErrors(noKeyJson, 400)).toContain('api_key is required')
+    expect(expectErrors(await postForm(h, { ...ok, api_key: '' }), 400)).toContain('api_key is required') // empty = not sent
+    // With other problems, the missing key is one entry of the array among them.
+    const several = await h.app.inject({ method: 'POST', url, headers: formHeaders, payload: form({ description: 'x' }) })
+    expect(expectErrors(several, 400)).toMatch(/^(?=.*api_key is required)(?=.*lat and long are required)(?=.*service_code is required)/)
+    expect(several.json()).toHaveLength(3)
+
+    const unknown: Array<[string, () => Promise<any>]> = [
+      ['form', () => postForm(h, { ...ok, api_key: 'o311_not-a-key-issued-here' }, { 'idempotency-key': 'keyless-2' })],
+      ['JSON', () => postJson(h, { ...ok, api_key: 'nope' })],
+      ['query string', () => h.app.inject({ method: 'POST', url: `${url}?api_key=nope`, headers: formHeaders, payload: form(ok) })],
+      ['the key\'s hash sent as the key', () => postForm(h, { ...ok, api_key: hashOpen311Key(KEY) })],
+    ]
+    for (const [what, call] of unknown) expect(expectErrors(await call(), 403), what).toContain('api_key')
+    // A valid key in the query does not rescue another one in the body.
+    const mixed = await h.app.inject({ method: 'POST', url: `${url}?api_key=${KEY}`, headers: formHeaders, payload: form({ ...ok, api_key: 'nope' }) })
+    expect(expectErrors(mixed, 400)).toContain('api_key')
+    expect(expectErrors(await postForm(h, { ...ok, api_key: 'k'.repeat(256) }), 400)).toContain('api_key must be at most 255')
+
+    expect(await written()).toEqual(before)
+  })
+
+  it('an admin issues api_keys (POST /api/open311/keys); an issued key works until it is revoked (then 403)', async () => {
+    h.clock.now = at('2024-01-10T10:00:00+08:00')
+    const issue = (headers: Record<string, string>, payload: unknown = { appName: '城市服务 App' }) =>
+      h.app.inject({ method: 'POST', url: '/api/open311/keys', headers, payload: payload as Record<string, unknown> })
+    const keysBefore = (await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM open311_api_keys')).rows[0].n
+
+    // Anonymous (AUTH_MODE=dev-header: no token, so no user — naming oneself admin in X-Actor is not being one) → 401.
+    expect((await issue({})).statusCode).toBe(401)
+    expect((await issue({ 'x-actor': 'admin' })).statusCode).toBe(401)
+    for (const who of ['resident-zhang', 'dispatcher-wucheng', 'commander']) {
+      const res = await issue(bearer((await signIn(h.app, who)).accessToken))
+      expect(res.statusCode, who).toBe(403)
+      expect(res.json().error).toBe('forbidden')
+    }
+    expect((await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM open311_api_keys')).rows[0].n).toBe(keysBefore)
+
+    const admin = bearer((await signIn(h.app, 'admin')).accessToken)
+    expect((await issue(admin, {})).statusCode).toBe(400)
+    expect((await issue(admin, { appName: '' })).statusCode).toBe(400)
+    const res = await issue(admin)
+    expect(res.statusCode, res.body).toBe(201)
+    const { apiKey, appName } = res.json()
+    expect(appName).toBe('城市服务 App')
+    expect(apiKey).toMatch(/^o311_[A-Za-z0-9_-]{43}$/)
+    // Only the SHA-256 is stored.
+    const { rows } = await h.db.query<{ key_hash: string; app_name: string; last_used_at: Date | null }>(
+      'SELECT key_hash, app_name, last_used_at FROM open311_api_keys WHERE key_hash = $1',
+      [hashOpen311Key(apiKey)],
+    )
+    expect(rows).toEqual([{ key_hash: hashOpen311Key(apiKey), app_name: '城市服务 App', last_used_at: null }])
+    const { rows: plain } = await h.db.query(`SELECT 1 FROM open311_api_keys WHERE key_hash = $1 OR app_name = $1`, [apiKey])
+    expect(plain).toHaveLength(0)
+
+    const ok = { service_code: 'sanitation.garbage', description: '垃圾满了', ...HERE }
+    const before = await countOpen311Cases(h.db)
+    const inBody = await postForm(h, { ...ok, api_key: apiKey })
+    expect(inBody.statusCode, inBody.body).toBe(201)
+    const inQuery = await h.app.inject({
+      method: 'POST',
+      url: `${ROOT}/requests.json?api_key=${encodeURIComponent(apiKey)}`,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(ok),
+    })
+    expect(inQuery.statusCode, inQuery.body).toBe(201)
+    expect(await countOpen311Cases(h.db)).toBe(before + 2)
+    const used = await h.db.query<{ last_used_at: Date }>('SELECT last_used_at FROM open311_api_keys WHERE key_hash = $1', [hashOpen311Key(apiKey)])
+    expect(new Date(used.rows[0].last_used_at).toISOString()).toBe(h.clock.now.toISOString())
+
+    expect(await revokeOpen311Key(h.db, apiKey, h.clock.now)).toBe(true)
+    expect(expectErrors(await postForm(h, { ...ok, api_key: apiKey }), 403)).toContain('api_key is revoked')
+    expect(expectErrors(await postForm(h, { ...ok, api_key: apiKey }, { 'idempotency-key': 'revoked-1' }), 403)).toContain('revoked')
+    expect(await countOpen311Cases(h.db)).toBe(before + 2)
+    const { rows: idem } = await h.db.query(`SELECT 1 FROM idempotency_keys WHERE key = 'revoked-1'`)
+    expect(idem).toHaveLength(0)
+    // The demo key still works.
+    expect((await postForm(h, ok)).statusCode).toBe(201)
   })
 
   it('answers unknown ids, formats, methods and paths with the error array', async () => {
@@ -570,6 +676,7 @@ describe.each(DB_MODES)('Open311 GeoReport v2 (%s)', (mode) => {
       h.clock.now = at('2024-02-02T10:00:00+08:00')
       const post = await curl('curl', [
         '-sS', '-w', '\n%{http_code}', `${url}${ROOT}/requests.json`,
+        '--data-urlencode', `api_key=${KEY}`,
         '--data-urlencode', 'service_code=safety_hazard.gas',
         '--data-urlencode', `lat=${HERE.lat}`,
         '--data-urlencode', `long=${HERE.long}`,
@@ -585,7 +692,7 @@ describe.each(DB_MODES)('Open311 GeoReport v2 (%s)', (mode) => {
       expect(getStatus).toBe('200')
       const [r] = expectArrayOf(JSON.parse(got), SPEC.request, 'requests')
       expect(r).toMatchObject({ description: '闻到煤气味 & 有人晕倒? 50%+', service_code: 'safety_hazard.gas', agency_responsible: '燃气公司' })
-      const missing = await curl('curl', ['-sS', '-w', '\n%{http_code}', `${url}${ROOT}/requests.json`, '--data-urlencode', 'service_code=safety_hazard.gas'])
+      const missing = await curl('curl', ['-sS', '-w', '\n%{http_code}', `${url}${ROOT}/requests.json`, '--data-urlencode', `api_key=${KEY}`, '--data-urlencode', 'service_code=safety_hazard.gas'])
       const [err, errStatus] = missing.stdout.split('\n')
       expect(errStatus).toBe('400')
       expect(expectArrayOf(JSON.parse(err), SPEC.error, 'errors')[0].description).toContain('lat and long are required')

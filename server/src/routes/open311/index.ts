@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { GcApp } from '../../app.ts'
 import { insertTimeline } from '../../repos/cases.ts'
+import { checkOpen311Key } from '../../repos/open311-keys.ts'
 import { reportCase } from '../../services/cases.ts'
 import { HttpError } from '../../services/http-error.ts'
 import { claimKey, completeKey, parseIdempotencyKey, releaseKey, requestHash, type IdempotentRequest } from '../../services/idempotency.ts'
@@ -19,7 +19,7 @@ const POST_PATH = `${OPEN311_ROOT}/requests.json`
 const CONTACT = process.env.OPEN311_CONTACT ?? 'GridCommand 网格化社会治理指挥中心 — ask the command center that runs this server'
 const KEY_SERVICE =
   process.env.OPEN311_KEY_SERVICE ??
-  'No API key is needed: api_key is accepted but not required; when sent it scopes Idempotency-Key retries'
+  'POST requests.json needs an api_key issued to your app: ask the command center that runs this server (an admin issues it with POST /api/open311/keys). Reads (GET) need no key'
 
 /** Sortable changeset: when the service list's source (data/reference/categories.json) last changed. */
 function changeset(): string {
@@ -33,7 +33,7 @@ function changeset(): string {
 /** Query arguments every GET accepts; others are ignored, as the spec's optional-argument rule lets clients send them. */
 const CommonQuery = {
   jurisdiction_id: Type.Optional(Type.String({ description: 'ignored: this endpoint serves one jurisdiction' })),
-  api_key: Type.Optional(Type.String({ description: 'not required' })),
+  api_key: Type.Optional(Type.String({ description: 'not needed to read; POST requires one (in the body, or here)' })),
   locale: Type.Optional(Type.String({ description: 'extension: zh (default) or en, for names and notices' })),
 }
 const MetaQuery = Type.Object(CommonQuery)
@@ -70,12 +70,13 @@ function resourceOf(rest: string): { methods: string[]; problem?: string } | und
   }
 }
 
-/** The Idempotency-Key scope of an Open311 client: its api_key, else its device_id, else its address. */
-function idempotencyScope(input: Open311Create, req: FastifyRequest): string {
-  const queryKey = (req.query as { api_key?: string }).api_key
-  if (input.api_key ?? queryKey) return `open311:api_key:${input.api_key ?? queryKey}`
-  if (input.device_id) return `open311:device:${input.device_id}`
-  return `open311:ip:${req.ip}`
+/**
+ * The Idempotency-Key scope of an Open311 client: the app (its api_key, by hash: the key itself is stored nowhere),
+ * narrowed to the device when the app sends device_id — an app's devices choose their keys independently.
+ */
+function idempotencyScope(input: Open311Create, keyHash: string): string {
+  const app = `open311:key:${keyHash}`
+  return input.device_id ? `${app}:device:${input.device_id}` : app
 }
 
 /**
@@ -164,8 +165,9 @@ export default async function open311Routes(app: GcApp) {
     {
       schema: {
         description:
-          'application/x-www-form-urlencoded (the spec) or application/json: service_code, lat, long (WGS84), description, address_string, ' +
-          'email, first_name, last_name, phone, device_id, account_id, media_url, api_key, jurisdiction_id, address_id',
+          'application/x-www-form-urlencoded (the spec) or application/json: api_key (required: the key issued to your app; missing → 400, ' +
+          'unknown or revoked → 403), service_code, lat, long (WGS84), description, address_string, ' +
+          'email, first_name, last_name, phone, device_id, account_id, media_url, jurisdiction_id, address_id',
         querystring: MetaQuery,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
         response: { 201: Type.Array(CreatedSchema) },
@@ -174,14 +176,19 @@ export default async function open311Routes(app: GcApp) {
     async (req, reply) => {
       const now = app.now()
       const locale = localeOf(req)
-      const input = parseCreate(req.body)
+      const input = parseCreate(req.body, (req.query as { api_key?: unknown }).api_key)
+      // The spec's answer to a bad key is 403; checked before anything else is looked at or written.
+      const apiKey = await checkOpen311Key(app.db, input.api_key, now)
+      if (!apiKey.ok) {
+        throw new Open311Error(403, `api_key is ${apiKey.reason === 'revoked' ? 'revoked' : 'not a key issued here'}: ask for a key (see key_service in discovery.json)`)
+      }
       const reporter = callerOf(req)
       const key = parseIdempotencyKey(req.headers['idempotency-key'])
       const service = await getServiceRow(app.db, input.service_code)
       if (!service) throw new Open311Error(404, `service_code "${input.service_code}" was not found (see services.json)`)
 
       const idem: IdempotentRequest | undefined = key
-        ? { scope: idempotencyScope(input, req), key, hash: requestHash('POST', POST_PATH, req.body) }
+        ? { scope: idempotencyScope(input, apiKey.keyHash), key, hash: requestHash('POST', POST_PATH, req.body) }
         : undefined
       if (idem) {
         const claim = await claimKey(app.db, idem, now)

@@ -109,7 +109,8 @@ export interface Open311Create {
   last_name?: string
   phone?: string
   media_url?: string
-  api_key?: string
+  /** Required (issue #6): the key issued to the client app, from the body or the query string. */
+  api_key: string
   jurisdiction_id?: string
 }
 
@@ -118,9 +119,10 @@ const chars = (s: string) => [...s].length
 /**
  * Checks a POST body (the form, or a JSON object) and returns the request, or throws one 400 listing every problem.
  * An empty value counts as not sent (the spec's rule for optional arguments). Unknown fields are refused, never
- * dropped; `attribute[...]` is refused because no service has attributes (metadata false).
+ * dropped; `attribute[...]` is refused because no service has attributes (metadata false). api_key is required, in
+ * the body (the spec) or the query string (`queryApiKey`); whether the key is valid is the caller's check.
  */
-export function parseCreate(body: unknown): Open311Create {
+export function parseCreate(body: unknown, queryApiKey?: unknown): Open311Create {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new Open311Error(400, 'the body must be a form (application/x-www-form-urlencoded) or a JSON object of the GeoReport v2 fields')
   }
@@ -187,9 +189,19 @@ export function parseCreate(body: unknown): Open311Create {
   }
   if (values.service_code === undefined) problems.push('service_code is required (see services.json)')
 
+  const fromQuery = typeof queryApiKey === 'string' ? queryApiKey.trim() : ''
+  if (queryApiKey !== undefined && typeof queryApiKey !== 'string') problems.push('api_key was sent more than once')
+  else if (chars(fromQuery) > TEXT_FIELDS.api_key.max) problems.push(`api_key must be at most ${TEXT_FIELDS.api_key.max} characters`)
+  else if (fromQuery && values.api_key !== undefined && values.api_key !== fromQuery) {
+    problems.push('api_key was sent in the body and in the query string with different values: send it once')
+  } else if (fromQuery) values.api_key = fromQuery
+  if (values.api_key === undefined && !problems.some((p) => p.startsWith('api_key'))) {
+    problems.push('api_key is required: the key issued to your app (see key_service in discovery.json)')
+  }
+
   if (problems.length) throw new Open311Error(400, problems)
-  const { lat: _lat, long: _long, service_code, ...rest } = values
-  return { ...rest, service_code, lat: lat!, long: long! }
+  const { lat: _lat, long: _long, service_code, api_key, ...rest } = values
+  return { ...rest, service_code, api_key: api_key!, lat: lat!, long: long! }
 }
 
 // ---- GET requests.json query -------------------------------------------------------------------------------------
