@@ -200,7 +200,8 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
       await p.close()
       await strict.app.close()
     }
-  })
+    // A second server and a cold page on a shared 2-core CI machine: more than the 30 s default.
+  }, 120_000)
 
   it('threw no page errors', () => {
     expect(pageErrors).toEqual([])

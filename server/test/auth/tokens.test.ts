@@ -31,8 +31,8 @@ describe('the signing secret', () => {
     expect(new TextDecoder().decode(loadJwtSecret({ secret: s, dataDir: join(dir, 'c') }))).toBe(s)
     expect(() => loadJwtSecret({ secret: 'short', dataDir: join(dir, 'c') })).toThrow(/at least 32/)
   })
-  it('config reads JWT_SECRET, AUTH_MODE (dev-header by default for now) and SEED_DEMO_USERS', () => {
-    expect(loadConfig({})).toMatchObject({ jwtSecret: undefined, authMode: 'dev-header', seedDemoUsers: true })
+  it('config reads JWT_SECRET, AUTH_MODE (token by default) and SEED_DEMO_USERS', () => {
+    expect(loadConfig({})).toMatchObject({ jwtSecret: undefined, authMode: 'token', seedDemoUsers: true })
     expect(loadConfig({ JWT_SECRET: 's', AUTH_MODE: 'token', SEED_DEMO_USERS: '0' })).toMatchObject({ jwtSecret: 's', authMode: 'token', seedDemoUsers: false })
     expect(() => loadConfig({ AUTH_MODE: 'none' })).toThrow(/AUTH_MODE/)
   })
