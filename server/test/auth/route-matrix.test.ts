@@ -82,7 +82,7 @@ const MATRIX: Record<string, Entry> = {
 
   'GET /api/regions': { access: { public: REF } },
   'GET /api/regions/:id': {
-    access: { public: 'the grid card: boundaries, counts and the chief on duty, as posted on every grid notice board' },
+    access: { public: 'the grid card: boundaries, counts and who the chief is, as posted on every grid notice board (the phone only for staff)' },
     req: () => ({ url: '/api/regions/330702' }),
   },
   'GET /api/regions/resolve': { access: { public: 'point → region chain, reference data' }, req: (c) => ({ url: `/api/regions/resolve?lon=${c.point.lon}&lat=${c.point.lat}` }) },
@@ -261,6 +261,19 @@ describe.each(DB_MODES)('whole-API route matrix (%s)', (mode) => {
     expect(wrong).toEqual([])
     expect(unauthorizedSuccesses).toBe(0)
     expect(checked).toBeGreaterThan(40 * CALLERS.length)
+  })
+
+  it('the grid card is public, the chief’s phone only for staff who signed in', async () => {
+    const { rows } = await f.db.query<{ id: string }>(
+      `SELECT r.id FROM regions r JOIN workers w ON w.id = r.chief_id WHERE r.level = 4 AND w.phone IS NOT NULL ORDER BY r.id LIMIT 1`,
+    )
+    const card = async (caller: Caller) => (await f.app.inject({ url: `/api/regions/${rows[0].id}`, headers: as(caller) })).json().staff.chief
+    for (const caller of ['anonymous', 'resident'] as const) {
+      const chief = await card(caller)
+      expect(chief.name).toBeTruthy()
+      expect(chief.phone, caller).toBeNull()
+    }
+    for (const caller of ['dispatcher', 'leader', 'grid_worker', 'commander'] as const) expect((await card(caller)).phone, caller).toMatch(/\d{7,}/)
   })
 
   it('a grid worker sends only their own positions; a dispatcher may not send any', async () => {

@@ -16,6 +16,11 @@ export default async function regionProfileRoutes(app: GcApp) {
     async (req, reply) => {
       const profile = await regionProfile(app.db, req.params.id)
       if (!profile) return reply.code(404).send({ error: 'not_found', message: `no region ${req.params.id}` })
+      // The grid card is public (boundaries, counts, who the chief is), the chief's phone number is not: staff who
+      // signed in see it; residents and anonymous callers do not (in AUTH_MODE=dev-header a caller without a token
+      // is the unscoped stand-in and sees it, as everywhere else).
+      const staff = req.user ? req.user.role !== 'resident' : app.auth.options.mode === 'dev-header'
+      if (!staff && profile.staff.chief) profile.staff.chief = { ...profile.staff.chief, phone: null }
       return profile
     },
   )
