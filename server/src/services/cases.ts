@@ -132,7 +132,7 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   if (photos.length === 0 && !ctx.inTransaction) return intake(db)
   return db.transaction(async (tx) => {
     const created = await intake(tx)
-    await attachPhotos(tx, id, photos)
+    await attachPhotos(tx, id, photos, 'photos', ctx.reporter ?? null)
     await ctx.inTransaction?.(tx, created)
     return created
   })
@@ -360,7 +360,7 @@ export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseActio
     params,
   )
   if (updated.rows.length !== 1) throw new HttpError(412, 'version_mismatch', `case ${row.code} changed meanwhile: reload it and try again`, 'version')
-  const attached = effect.photos?.length ? await attachPhotos(tx, row.id, effect.photos) : []
+  const attached = effect.photos?.length ? await attachPhotos(tx, row.id, effect.photos, 'photos', ctx.actor) : []
   const entry = await insertTimeline(tx, {
     caseId: row.id,
     at: ctx.now,

@@ -186,8 +186,13 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * must name a stored photo not attached to another case (re-attaching to the same case is a no-op), no id twice, at
  * most MAX_PHOTOS_PER_CASE per call; otherwise HttpError 422 naming `<field>[i]` (`<field>` for the count). The rows
  * are locked, so two cases racing for one photo cannot both get it. Returns the photos in the order given.
+ *
+ * `attacher` (who attaches: the reporter at intake, the actor of an action): a photo not yet attached that someone
+ * uploaded under a name (signed in, or X-Actor) is attached only by that same caller; anyone else is told there is
+ * no such photo (422 unknown_photo — a photo is not theirs to reveal). Photos uploaded anonymously (uploaded_by
+ * NULL) go with whoever names them: their ids are random UUIDs, known only to the uploader.
  */
-export async function attachPhotos(tx: Queryable, caseId: string, photoIds: string[], field = 'photos'): Promise<Photo[]> {
+export async function attachPhotos(tx: Queryable, caseId: string, photoIds: string[], field = 'photos', attacher?: string | null): Promise<Photo[]> {
   if (photoIds.length === 0) return []
   if (photoIds.length > MAX_PHOTOS_PER_CASE) {
     throw new HttpError(422, 'too_many_photos', `at most ${MAX_PHOTOS_PER_CASE} photos at a time; got ${photoIds.length}`, field)
@@ -205,6 +210,9 @@ export async function attachPhotos(tx: Queryable, caseId: string, photoIds: stri
     if (!row) throw new HttpError(422, 'unknown_photo', `${field}[${i}]: no photo ${id}; upload it with POST /api/photos first`, `${field}[${i}]`)
     if (row.caseId && row.caseId !== caseId) {
       throw new HttpError(422, 'photo_in_use', `${field}[${i}]: photo ${id} belongs to another case`, `${field}[${i}]`)
+    }
+    if (attacher !== undefined && !row.caseId && row.uploadedBy !== null && row.uploadedBy !== attacher) {
+      throw new HttpError(422, 'unknown_photo', `${field}[${i}]: no photo ${id}; upload it with POST /api/photos first`, `${field}[${i}]`)
     }
   })
   const fresh = ids.filter((id) => byId.get(id)!.caseId !== caseId)

@@ -198,6 +198,20 @@ describe.each(DB_MODES)('intake (%s)', (mode) => {
       expect(unknown.json().field).toBe('photos[0]')
       expect(await caseCount(db)).toBe(before)
     })
+
+    it('attaches a photo uploaded under a name only for that caller: anyone else is told there is no such photo', async () => {
+      const form = img.multipart([{ name: 'photos', filename: 'mine.jpg', data: await img.jpeg() }])
+      const up = await app.inject({ method: 'POST', url: '/api/photos', payload: form.payload, headers: { ...form.headers, 'x-actor': 'uploader-a' } })
+      expect(up.statusCode, up.body).toBe(201)
+      const [id] = up.json().photos.map((p: { id: string }) => p.id)
+      const before = await caseCount(db)
+      const other = await post({ ...BODY, photos: [id] }, { 'x-actor': 'somebody-else' })
+      expect(other.statusCode).toBe(422)
+      expect(other.json()).toMatchObject({ error: 'unknown_photo', field: 'photos[0]' })
+      expect(await caseCount(db)).toBe(before)
+      const own = await post({ ...BODY, photos: [id] }, { 'x-actor': 'uploader-a' })
+      expect(own.statusCode, own.body).toBe(201)
+    })
   })
 
   it('keeps case codes unique past the millionth case (at least six digits, never cut)', async () => {
