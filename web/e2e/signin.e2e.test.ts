@@ -4,29 +4,13 @@
  * ends it. Errors: wrong password (401) and too many attempts (429, with the wait). Same set-up and skip rules as
  * wall.e2e.test.ts.
  */
-import { existsSync, mkdirSync } from 'node:fs'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../../scripts/web-build.ts'
 import type { GcApp } from '../../server/src/app.ts'
 import { testDb } from '../../test/support/db.ts'
 import { postJson, startServer } from '../../test/support/server.ts'
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const REQUIRED = process.env.GC_REQUIRE_BROWSER === '1'
-const HAVE_BROWSER = existsSync(CHROMIUM)
-const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname
-
-if (!HAVE_BROWSER) {
-  const msg = `Chromium not found at ${CHROMIUM}: the browser suite is SKIPPED (apt-get install chromium fonts-noto-cjk).`
-  if (REQUIRED) throw new Error(`${msg} GC_REQUIRE_BROWSER=1 makes this a failure.`)
-  console.warn(`\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n`)
-}
-
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-]
+import { ARTIFACTS, HAVE_BROWSER, launchChromium } from './browser.ts'
 
 const PASSWORD = 'gridcommand-demo'
 const LEADER = 'leader-chengdong'
@@ -53,7 +37,7 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
   beforeAll(async () => {
     await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
     ;({ app, url } = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname }))
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
     page.on('pageerror', (err) => pageErrors.push(err.message))
     page.on('console', (msg) => {
@@ -62,7 +46,6 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
     page.on('request', (req) => {
       if (new URL(req.url()).pathname === '/api/cases') caseAuth.push(req.headers()['authorization'] ?? null)
     })
-    mkdirSync(ARTIFACTS, { recursive: true })
     // A case inside the leader's street and one outside it (多湖街道, another district).
     for (const region of ['330702001', '330703001']) {
       const [lon, lat] = (await (await fetch(`${url}/api/regions/${region}`)).json()).center as number[]

@@ -1,27 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../../scripts/web-build.ts'
 import type { GcApp } from '../../server/src/app.ts'
 import { testDb } from '../../test/support/db.ts'
 import { postJson, startServer } from '../../test/support/server.ts'
-
-/** Debian's Chromium (apt-get install chromium); never a downloaded browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const REQUIRED = process.env.GC_REQUIRE_BROWSER === '1'
-const HAVE_BROWSER = existsSync(CHROMIUM)
-const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname
-
-if (!HAVE_BROWSER) {
-  const msg = `Chromium not found at ${CHROMIUM}: the browser suite is SKIPPED (apt-get install chromium fonts-noto-cjk).`
-  if (REQUIRED) throw new Error(`${msg} GC_REQUIRE_BROWSER=1 makes this a failure.`)
-  console.warn(`\n${'!'.repeat(100)}\n!! ${msg}\n${'!'.repeat(100)}\n`)
-}
-
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-]
+import { ARTIFACTS, HAVE_BROWSER, launchChromium } from './browser.ts'
 
 describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
   let app: GcApp
@@ -35,7 +18,7 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
   beforeAll(async () => {
     await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
     ;({ app, url } = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname }))
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
     page.on('request', (req) => {
       const u = req.url()
@@ -46,7 +29,6 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
     page.on('console', (msg) => {
       if (/Content Security Policy|Refused to/i.test(msg.text())) cspViolations.push(msg.text())
     })
-    mkdirSync(ARTIFACTS, { recursive: true })
   })
 
   afterAll(async () => {

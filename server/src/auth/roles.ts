@@ -7,8 +7,9 @@
  * - grid_worker: their own grid — reports, accepts and handles their own cases, sends positions.
  * - resident: reports, sees and rates their own cases.
  */
-export const ROLES = ['admin', 'commander', 'dispatcher', 'leader', 'grid_worker', 'resident'] as const
-export type Role = (typeof ROLES)[number]
+import { ROLES, type Role } from '../../../shared/domain/roles.ts'
+
+export { ROLES, type Role }
 
 /** Roles whose null scope means "everything" (for every other role a missing scope means nothing). */
 export const UNSCOPED_ROLES: readonly Role[] = ['admin', 'commander']

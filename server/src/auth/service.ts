@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { TokenPair, UserProfile } from '../../../shared/schemas/auth.ts'
 import type { Db, Queryable } from '../db/types.ts'
 import { burnDummy, verifyPassword } from './passwords.ts'
 import type { AuthUser, Role } from './roles.ts'
@@ -43,29 +44,7 @@ export const AUTH_DEFAULTS = {
   addressLimit: { max: 20, windowSeconds: 60 },
 }
 
-/** What the client learns about the signed-in user (login, refresh, GET /api/auth/me). */
-export interface UserProfile {
-  id: string
-  username: string
-  displayName: string | null
-  role: Role
-  scopeRegionId: string | null
-  scopePath: string | null
-  scopeName: string | null
-  /** 1 district … 5 micro-grid; null without a scope. */
-  scopeLevel: number | null
-  workerId: string | null
-}
-
-export interface TokenPair {
-  tokenType: 'Bearer'
-  accessToken: string
-  /** Seconds the access token lives. */
-  expiresIn: number
-  refreshToken: string
-  refreshExpiresAt: string
-  user: UserProfile
-}
+export type { TokenPair, UserProfile }
 
 export interface RequestMeta {
   address: string | null

@@ -446,7 +446,7 @@ export interface ResolverStats {
   exact: number
   sqlOnly: number
   builds: number
-  /** NOTIFYs received on gc_regions, and reads of region_version made for a single lookup (not the exact test's). */
+  /** NOTIFYs received on gc_regions, and reads of region_version on their own (not the exact test's, not a build's). */
   notifications: number
   versionReads: number
   /** Reading the pieces plus building the index, ms (the event loop is given back every few ms meanwhile). */
@@ -557,8 +557,7 @@ export class RegionResolver {
     if (idx) {
       const v = cellLookup(idx, lon, lat)
       if (v !== CELL_BOUNDARY) {
-        const fresh = this.fresh(idx)
-        if (fresh === true || (fresh !== false && (await fresh))) {
+        if (await this.fresh(idx)) {
           this.stats.fromCells++
           return v === CELL_OUTSIDE ? null : this.chainOf(idx, v)
         }
@@ -590,8 +589,8 @@ export class RegionResolver {
   }
 
   /**
-   * Whether `idx` may answer now: true or false at once when notifications and a recent read say so, else a
-   * promise of the answer after reading region_version.
+   * Whether `idx` may answer now: at once when notifications and a recent read say so (no round trip), else after
+   * reading region_version.
    */
   private fresh(idx: CellIndex): boolean | Promise<boolean> {
     if (this.listening) {
@@ -622,10 +621,7 @@ export class RegionResolver {
    * null when it is not (the caller falls back on SQL alone).
    */
   private async exact(idx: CellIndex, points: ReadonlyArray<readonly [number, number]>): Promise<Array<number | null> | null> {
-    if (points.length === 0) {
-      const fresh = this.fresh(idx)
-      return fresh === true || (fresh !== false && (await fresh)) ? [] : null
-    }
+    if (points.length === 0) return (await this.fresh(idx)) ? [] : null
     const issued = performance.now()
     const { rows } = await this.db.query<{ version: number; ids: string }>(EXACT_IDS, [points.map((p) => p[0]), points.map((p) => p[1])])
     this.saw(Number(rows[0].version), issued)

@@ -36,13 +36,16 @@ export interface CategoryRow {
   limits: Record<Priority, TimeLimit>
 }
 
+const notActive = (code: string, field: string) =>
+  new HttpError(400, 'invalid_request', `body.${field} "${code}" is not an active category (see GET /api/categories)`, field)
+
 /** An active category by code, or a 400 naming `field`. */
 export async function requireCategory(q: Queryable, code: string, field = 'category'): Promise<CategoryRow> {
   const { rows } = await q.query<CategoryRow>(
     `SELECT code, department, priority, clock, expected_level AS "expectedLevel", limits FROM categories WHERE code = $1 AND active`,
     [code],
   )
-  if (!rows[0]) throw new HttpError(400, 'invalid_request', `body.${field} "${code}" is not an active category (see GET /api/categories)`, field)
+  if (!rows[0]) throw notActive(code, field)
   return rows[0]
 }
 
@@ -73,7 +76,7 @@ async function cachedCategory(db: Queryable, code: string, field = 'category'): 
   const byCode = new Map(rows.map((r) => [r.code, r]))
   categoryCache.set(db, { at: performance.now(), byCode })
   const cat = byCode.get(code)
-  if (!cat) throw new HttpError(400, 'invalid_request', `body.${field} "${code}" is not an active category (see GET /api/categories)`, field)
+  if (!cat) throw notActive(code, field)
   return cat
 }
 
@@ -123,7 +126,7 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
     })
     if (!r.categoryActive) {
       categoryCache.delete(db)
-      throw new HttpError(400, 'invalid_request', `body.category "${cat.code}" is not an active category (see GET /api/categories)`, 'category')
+      throw notActive(cat.code, 'category')
     }
     if (r.code === null) throw new HttpError(422, 'outside_grid', `the point (${lon}, ${lat}) lies outside every grid`, 'lon')
     return { ...draft, code: r.code, regions: r.regions, possibleDuplicates }

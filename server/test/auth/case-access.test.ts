@@ -7,7 +7,7 @@ import { ROLES, type Role } from '../../src/auth/roles.ts'
 import { DEMO_USERS } from '../../src/db/seed-users.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
-import { bearer, signIn, TEST_SECRET } from './support.ts'
+import { bearer, DEMO_USER_OF as AS, signIn, TEST_SECRET } from './support.ts'
 
 /**
  * The access matrix of the case routes (issue #6): every registered route under /api/cases × every role × a case
@@ -19,15 +19,6 @@ import { bearer, signIn, TEST_SECRET } from './support.ts'
  * checks come first), so the matrix changes no case; the loop test at the end does the real thing.
  */
 
-/** One demo user per role: the district dispatcher, street leader and grid worker of 城东, a resident. */
-const AS: Record<Role, string> = {
-  admin: 'admin',
-  commander: 'commander',
-  dispatcher: 'dispatcher-wucheng',
-  leader: 'leader-chengdong',
-  grid_worker: 'worker-chengdong',
-  resident: 'resident-zhang',
-}
 
 /** Who may take each action on a case within their reach (the case is reported by them for a resident, assigned to them for a grid worker). */
 const MAY_ACT: Record<CaseAction, Role[]> = {

@@ -7,7 +7,7 @@ import { DEMO_USERS } from '../../src/db/seed-users.ts'
 import { DEMO_OPEN311_KEY } from '../../src/repos/open311-keys.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
-import { bearer, signIn, TEST_SECRET } from './support.ts'
+import { bearer, DEMO_USER_OF as AS, signIn, TEST_SECRET } from './support.ts'
 import * as img from '../fixtures/images.ts'
 
 /**
@@ -26,14 +26,6 @@ import * as img from '../fixtures/images.ts'
  * HEAD routes (added by Fastify for every GET) take their GET's entry and are requested as HEAD.
  */
 
-const AS: Record<Role, string> = {
-  admin: 'admin',
-  commander: 'commander',
-  dispatcher: 'dispatcher-wucheng',
-  leader: 'leader-chengdong',
-  grid_worker: 'worker-chengdong',
-  resident: 'resident-zhang',
-}
 type Caller = Role | 'anonymous'
 const CALLERS: Caller[] = ['anonymous', ...ROLES]
 

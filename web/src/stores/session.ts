@@ -12,31 +12,13 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
+import type { Role } from '../../../shared/domain/roles.ts'
+import type { TokenPair, UserProfile } from '../../../shared/schemas/auth.ts'
 import { installAuth } from '../api/http.ts'
 
-export type Role = 'admin' | 'commander' | 'dispatcher' | 'leader' | 'grid_worker' | 'resident'
-
+export type { Role }
 /** `user` of the token pair and of GET /api/auth/me. */
-export interface SessionUser {
-  id: string
-  username: string
-  displayName: string | null
-  role: Role
-  scopeRegionId: string | null
-  scopePath: string | null
-  scopeName: string | null
-  scopeLevel: number | null
-  workerId: string | null
-}
-
-interface TokenPair {
-  tokenType: 'Bearer'
-  accessToken: string
-  expiresIn: number
-  refreshToken: string
-  refreshExpiresAt: string
-  user: SessionUser
-}
+export type SessionUser = UserProfile
 
 export const REFRESH_TOKEN_KEY = 'gridcommand.refreshToken'
 /** Renew this long before the access token expires. */

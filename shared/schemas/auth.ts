@@ -1,7 +1,7 @@
-import { Type, type TSchema } from 'typebox'
-import { ROLES, type Role } from './roles.ts'
+import { Type, type Static, type TSchema } from 'typebox'
+import { ROLES, type Role } from '../domain/roles.ts'
 
-/** Request and response bodies of /api/auth (routes/api/auth.ts). The web client will want these in shared/schemas. */
+/** Request and response bodies of /api/auth (server/src/routes/api/auth.ts), also the web client's types (web/src/stores/session.ts). */
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 
 export const LoginBodySchema = Type.Object(
@@ -44,3 +44,7 @@ export const TokenPairSchema = Type.Object({
   refreshExpiresAt: Type.String({ format: 'date-time' }),
   user: UserProfileSchema,
 })
+
+/** What the client learns about the signed-in user (login, refresh, GET /api/auth/me). */
+export type UserProfile = Static<typeof UserProfileSchema>
+export type TokenPair = Static<typeof TokenPairSchema>
