@@ -6,6 +6,7 @@ import { createApp, watch } from 'vue'
 import App from './App.vue'
 import { retry } from './lib/retry.ts'
 import { startRealtime } from './realtime/socket.ts'
+import { makeRouter } from './router.ts'
 import { useCasesStore } from './stores/cases.ts'
 import { useRegionsStore } from './stores/regions.ts'
 import { useSessionStore } from './stores/session.ts'
@@ -14,6 +15,8 @@ import './styles/theme.css'
 const pinia = createPinia()
 const app = createApp(App)
 app.use(pinia)
+const router = makeRouter()
+app.use(router)
 app.mount('#app')
 
 const session = useSessionStore(pinia)
@@ -33,4 +36,4 @@ watch(
 const realtime = startRealtime(pinia)
 
 // Debug handle (devtools, end-to-end tests): harmless, never used by the app itself.
-window.__gridcommand = { pinia, realtime }
+window.__gridcommand = { pinia, realtime, router }

@@ -1,0 +1,16 @@
+/**
+ * The page's screens, one route each (history mode: the server answers every non-API path with index.html, so a
+ * URL can be shared and reloaded). The wall is `/`; the drill-down and the dispatcher's workspace add their routes
+ * here. Views are loaded lazily so the wall does not pay for the others' code.
+ */
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import CommandCenterView from './views/CommandCenterView.vue'
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'wall', component: CommandCenterView },
+  { path: '/:rest(.*)*', redirect: '/' },
+]
+
+export function makeRouter() {
+  return createRouter({ history: createWebHistory(), routes })
+}
