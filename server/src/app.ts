@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
 import { signedInPolicy, socketHandshake } from './auth/socket-auth.ts'
 import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -10,7 +11,7 @@ import { registerAuth } from './auth/plugin.ts'
 import type { AuthOptions } from './auth/service.ts'
 import type { Db } from './db/types.ts'
 import { startRealtime, type Realtime, type RealtimeOptions } from './realtime/index.ts'
-import { attachRedisAdapter, type RedisLink } from './realtime/redis.ts'
+import { attachRedisAdapter, rateLimitStore, type RedisLink } from './realtime/redis.ts'
 import type { Relay } from './realtime/relay.ts'
 import { createSocketServer, type GcServer, type SubscribePolicy } from './realtime/socket-server.ts'
 import caseRoutes from './routes/api/cases.ts'
@@ -75,6 +76,14 @@ export interface AppOptions {
    * sign-in rate-limit store. The caller owns the client. Unset: in-process adapter and store, as before.
    */
   redis?: RedisLink
+  /**
+   * The general API rate limit (issue #6, hardening): at most `max` requests per `windowSeconds` per caller — the
+   * signed-in user (every device and tab of one account together), else the client address — over every route, in
+   * this process's memory or in Redis (`redis`), answered 429 with Retry-After. Sign-in has tighter limits of its own
+   * (routes/api/auth.ts) either way. main.ts turns it on (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_S); default off here, so
+   * test suites and benchmarks that drive hundreds of requests a second from one address are not cut short.
+   */
+  rateLimit?: { max: number; windowSeconds: number } | false
 }
 
 /**
@@ -159,6 +168,19 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
     if (status >= 500) req.log.error(err)
     return reply.code(status).send({ error: status >= 500 ? 'internal_error' : (err.code ?? 'bad_request').toLowerCase(), message: status >= 500 ? 'internal server error' : err.message })
+  })
+
+  // One @fastify/rate-limit for the whole app (registering it twice would decorate twice): global when the general
+  // limit is on, and per route (config.rateLimit) for sign-in in any case. Its onRequest hook is route-level, so it
+  // runs after authentication's app-level hook and can key by the signed-in user.
+  const general = opts.rateLimit || undefined
+  await app.register(rateLimit, {
+    global: general !== undefined,
+    ...(general ? { max: general.max, timeWindow: general.windowSeconds * 1000 } : {}),
+    keyGenerator: (req) => (req.user ? `user:${req.user.id}` : `addr:${req.ip}`),
+    ...rateLimitStore(opts.redis),
+    errorResponseBuilder: (req, ctx) =>
+      new HttpError(429, 'too_many_requests', `too many requests from ${req.user ? 'this account' : 'this address'} (at most ${ctx.max} in the window): retry in ${ctx.after}`),
   })
 
   await app.register(healthRoutes)

@@ -36,6 +36,11 @@ export interface Config {
    * (default: the socket's address), true (any), a number of hops, or a list of addresses/CIDRs. Fastify's trustProxy.
    */
   trustProxy: boolean | number | string
+  /**
+   * The general API rate limit per signed-in user (else per client address): RATE_LIMIT_MAX requests (default 1200)
+   * per RATE_LIMIT_WINDOW_S seconds (default 60); RATE_LIMIT_MAX=0 turns it off. Shared through Redis with REDIS_URL.
+   */
+  rateLimit: { max: number; windowSeconds: number } | false
 }
 
 function intFrom(name: string, value: string | undefined, fallback: number): number {
@@ -69,6 +74,14 @@ function trustProxyFrom(value: string | undefined): Config['trustProxy'] {
   throw new Error(`TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses/CIDRs, got "${value}"`)
 }
 
+function rateLimitFrom(env: NodeJS.ProcessEnv): Config['rateLimit'] {
+  const max = intFrom('RATE_LIMIT_MAX', env.RATE_LIMIT_MAX, 1200)
+  const windowSeconds = intFrom('RATE_LIMIT_WINDOW_S', env.RATE_LIMIT_WINDOW_S, 60)
+  if (max === 0) return false
+  if (windowSeconds === 0) throw new Error('RATE_LIMIT_WINDOW_S must be at least 1')
+  return { max, windowSeconds }
+}
+
 function boolFrom(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback
   return !['0', 'false', 'no', 'off'].includes(value.toLowerCase())
@@ -91,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.REDIS_PREFIX || 'gc:',
     trustProxy: trustProxyFrom(env.TRUST_PROXY),
+    rateLimit: rateLimitFrom(env),
   }
 }

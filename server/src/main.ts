@@ -45,6 +45,7 @@ export async function main(): Promise<void> {
     db,
     auth,
     trustProxy: config.trustProxy,
+    rateLimit: config.rateLimit,
     webDist: config.webDist,
     logger: { level: config.logLevel },
     uploadsDir: join(config.dataDir, 'uploads'),

@@ -389,6 +389,46 @@ describe.each(DB_MODES)('sign-in limits (%s)', (mode) => {
   })
 })
 
+describe.each(DB_MODES)('general rate limit (%s)', (mode) => {
+  const h = harness(mode, { rateLimit: { max: 5, windowSeconds: 60 } })
+  const get = (url: string, remoteAddress: string, headers: Record<string, string> = {}) => h.app.inject({ method: 'GET', url, remoteAddress, headers })
+
+  it('anonymous callers are counted per address: the 6th request in the window gets 429 with Retry-After; another address is not affected', async () => {
+    const ip = '10.40.0.1'
+    for (let i = 0; i < 5; i++) {
+      const ok = await get('/api/categories', ip)
+      expect(ok.statusCode).toBe(200)
+      expect(ok.headers['x-ratelimit-limit']).toBe('5')
+      expect(ok.headers['x-ratelimit-remaining']).toBe(String(4 - i))
+    }
+    // Any route counts: the limit is per caller, not per route.
+    const refused = await get('/api/regions?level=1', ip)
+    expect(refused.statusCode).toBe(429)
+    expect(refused.json()).toMatchObject({ error: 'too_many_requests' })
+    expect(refused.json().message).toMatch(/this address/)
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0)
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60)
+    expect((await get('/api/categories', '10.40.0.2')).statusCode).toBe(200)
+  })
+
+  it('signed-in callers are counted per account, whatever their address; the health check and sign-in keep their own rules', async () => {
+    const ip = '10.40.1.1'
+    for (let i = 0; i < 5; i++) await get('/api/categories', ip)
+    expect((await get('/api/categories', ip)).statusCode).toBe(429)
+    // From the exhausted address: sign-in has its own per-address budget, the health check none.
+    const a = (await login(h.app, await createUser(h.db, 'resident'), TEST_PASSWORD, ip)).json()
+    const b = (await login(h.app, await createUser(h.db, 'resident'), TEST_PASSWORD, ip)).json()
+    expect(a.accessToken && b.accessToken).toBeTruthy()
+    expect((await get('/api/health', ip)).statusCode).toBe(200)
+    for (let i = 0; i < 5; i++) expect((await get('/api/auth/me', `10.40.2.${i}`, bearer(a.accessToken))).statusCode).toBe(200)
+    const refused = await get('/api/auth/me', '10.40.3.1', bearer(a.accessToken))
+    expect(refused.statusCode).toBe(429)
+    expect(refused.json().message).toMatch(/this account/)
+    // Another account from the same exhausted address still has its own budget.
+    expect((await get('/api/auth/me', ip, bearer(b.accessToken))).statusCode).toBe(200)
+  })
+})
+
 describe.each(DB_MODES)('AUTH_MODE=token (%s)', (mode) => {
   const h = harness(mode, { auth: { mode: 'token' } })
 

@@ -36,6 +36,13 @@ describe('the signing secret', () => {
     expect(loadConfig({ JWT_SECRET: 's', AUTH_MODE: 'token', SEED_DEMO_USERS: '0' })).toMatchObject({ jwtSecret: 's', authMode: 'token', seedDemoUsers: false })
     expect(() => loadConfig({ AUTH_MODE: 'none' })).toThrow(/AUTH_MODE/)
   })
+  it('config reads the general rate limit: 1200 a minute by default, RATE_LIMIT_MAX=0 turns it off', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ max: 1200, windowSeconds: 60 })
+    expect(loadConfig({ RATE_LIMIT_MAX: '50', RATE_LIMIT_WINDOW_S: '10' }).rateLimit).toEqual({ max: 50, windowSeconds: 10 })
+    expect(loadConfig({ RATE_LIMIT_MAX: '0' }).rateLimit).toBe(false)
+    expect(() => loadConfig({ RATE_LIMIT_MAX: 'lots' })).toThrow(/RATE_LIMIT_MAX/)
+    expect(() => loadConfig({ RATE_LIMIT_WINDOW_S: '0' })).toThrow(/RATE_LIMIT_WINDOW_S/)
+  })
 })
 
 describe('access tokens', () => {

@@ -1,4 +1,3 @@
-import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
@@ -6,7 +5,6 @@ import type { GcApp } from '../../app.ts'
 import { requireUser } from '../../auth/guards.ts'
 import { LoginBodySchema, LogoutBodySchema, RefreshBodySchema, TokenPairSchema, UserProfileSchema } from '../../../../shared/schemas/auth.ts'
 import type { RequestMeta } from '../../auth/service.ts'
-import { rateLimitStore } from '../../realtime/redis.ts'
 import { HttpError } from '../../services/http-error.ts'
 
 /**
@@ -25,14 +23,9 @@ const BAD_CREDENTIALS = 'unknown username or wrong password'
 
 export default async function authRoutes(app: GcApp) {
   const { addressLimit } = app.auth.options
-  // Per client address: in this process's memory, or in Redis (REDIS_URL) and then shared by every process.
-  await app.register(rateLimit, {
-    global: false,
-    ...rateLimitStore(app.redis),
-    errorResponseBuilder: (_req, ctx) =>
-      new HttpError(429, 'too_many_requests', `too many requests from this address: retry in ${ctx.after}`),
-  })
-  const perAddress = (factor: number) => ({ max: addressLimit.max * factor, timeWindow: addressLimit.windowSeconds * 1000 })
+  // Per client address (never per account: sign-in is anonymous), with the app's one @fastify/rate-limit
+  // (app.ts): in this process's memory, or in Redis (REDIS_URL) and then shared by every process.
+  const perAddress = (factor: number) => ({ max: addressLimit.max * factor, timeWindow: addressLimit.windowSeconds * 1000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` })
 
   app.post(
     '/api/auth/login',

@@ -5,6 +5,8 @@ export default async function healthRoutes(app: GcApp) {
   app.get(
     '/api/health',
     {
+      // Load balancers and monitors poll it: outside the general rate limit.
+      config: { rateLimit: false },
       schema: {
         response: {
           200: Type.Object({
