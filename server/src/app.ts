@@ -45,6 +45,8 @@ declare module 'fastify' {
      * added without a matrix entry fails them.
      */
     registeredRoutes: ReadonlyArray<{ method: string; url: string }>
+    /** AppOptions.demoAccounts. */
+    demoAccounts: boolean
   }
 }
 
@@ -84,6 +86,8 @@ export interface AppOptions {
    * test suites and benchmarks that drive hundreds of requests a second from one address are not cut short.
    */
   rateLimit?: { max: number; windowSeconds: number } | false
+  /** The server seeded the demo users (SEED_DEMO_USERS): GET /api/auth/demo lists them for the sign-in page. Default false. */
+  demoAccounts?: boolean
 }
 
 /**
@@ -117,6 +121,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url })
   })
   app.decorate('db', opts.db)
+  app.decorate('demoAccounts', opts.demoAccounts ?? false)
   app.decorate('now', opts.now ?? (() => new Date()))
   app.decorate('io', createSocketServer(app.server))
   app.decorate('redis', opts.redis)

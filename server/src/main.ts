@@ -46,6 +46,7 @@ export async function main(): Promise<void> {
     auth,
     trustProxy: config.trustProxy,
     rateLimit: config.rateLimit,
+    demoAccounts: config.seedDemoUsers,
     webDist: config.webDist,
     logger: { level: config.logLevel },
     uploadsDir: join(config.dataDir, 'uploads'),

@@ -48,3 +48,10 @@ export const TokenPairSchema = Type.Object({
 /** What the client learns about the signed-in user (login, refresh, GET /api/auth/me). */
 export type UserProfile = Static<typeof UserProfileSchema>
 export type TokenPair = Static<typeof TokenPairSchema>
+
+/** GET /api/auth/demo: the seeded demo accounts still enabled, and their shared password (demo servers only). */
+export const DemoAccountsSchema = Type.Object({
+  password: Type.String(),
+  usernames: Type.Array(Type.String()),
+})
+export type DemoAccounts = Static<typeof DemoAccountsSchema>

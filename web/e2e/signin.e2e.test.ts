@@ -36,7 +36,7 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
 
   beforeAll(async () => {
     await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
-    ;({ app, url } = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname }))
+    ;({ app, url } = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname, demoAccounts: true }))
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
     page.on('pageerror', (err) => pageErrors.push(err.message))
@@ -90,7 +90,8 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
   })
 
   it('signs a leader in through the page: header, map and cases are their jurisdiction', async () => {
-    // The demo list fills the form.
+    // The demo list (from GET /api/auth/demo) fills the form.
+    await page.waitForSelector(`[data-testid="signin-demo"] button[data-username="${LEADER}"]`)
     await page.click(`[data-testid="signin-demo"] button[data-username="${LEADER}"]`)
     expect(await page.inputValue('[data-testid="signin-username"]')).toBe(LEADER)
     await page.screenshot({ path: `${ARTIFACTS}signin-page.png` })
@@ -169,6 +170,8 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
       await p.goto(strict.url)
       await p.waitForSelector('[data-testid="signin-page"]', { timeout: 30_000 })
       expect(await p.$('[data-testid="signin-cancel"]')).toBeNull()
+      // Not a demo server: no demo accounts offered (GET /api/auth/demo → 404).
+      expect(await p.$('[data-testid="signin-demo"]')).toBeNull()
       await p.keyboard.press('Escape')
       expect(await p.$('[data-testid="signin-page"]')).not.toBeNull()
       await p.fill('[data-testid="signin-username"]', LEADER)

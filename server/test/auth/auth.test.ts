@@ -329,6 +329,32 @@ describe.each(DB_MODES)('sign-in (%s)', (mode) => {
     expect((await h.app.inject({ method: 'GET', url: '/api/test-guards/user', headers: bearer(leader.accessToken) })).json()).toEqual({ who: 'leader-taoyuan' })
   })
 
+  it('GET /api/auth/demo: the enabled demo accounts and their password on a demo server, 404 on any other', async () => {
+    const off = await h.app.inject({ method: 'GET', url: '/api/auth/demo' })
+    expect(off.statusCode).toBe(404)
+    expect(off.json().message).toMatch(/SEED_DEMO_USERS/)
+    const demo = await buildApp({ db: h.db, demoAccounts: true, auth: { secret: TEST_SECRET } })
+    try {
+      const res = await demo.inject({ method: 'GET', url: '/api/auth/demo' })
+      expect(res.statusCode, res.body).toBe(200)
+      const body = res.json()
+      expect(body.password).toBe('gridcommand-demo')
+      expect(body.usernames).toEqual(expect.arrayContaining(['commander', 'dispatcher-wucheng', 'leader-chengdong', 'leader-taoyuan', 'worker-chengdong']))
+      // Only seeded demo accounts, never another user.
+      const other = await createUser(h.db, 'resident')
+      expect(((await demo.inject({ method: 'GET', url: '/api/auth/demo' })).json().usernames as string[]).includes(other)).toBe(false)
+      // A disabled demo account is not offered.
+      await h.db.query(`UPDATE users SET disabled_at = now() WHERE username = 'resident-zhang'`)
+      try {
+        expect((await demo.inject({ method: 'GET', url: '/api/auth/demo' })).json().usernames).not.toContain('resident-zhang')
+      } finally {
+        await h.db.query(`UPDATE users SET disabled_at = NULL WHERE username = 'resident-zhang'`)
+      }
+    } finally {
+      await demo.close()
+    }
+  })
+
   it('auth_events is append-only', async () => {
     await expect(h.db.query(`UPDATE auth_events SET outcome = 'ok' WHERE outcome = 'bad_credentials'`)).rejects.toThrow(/append-only/)
     await expect(h.db.query(`DELETE FROM auth_events`)).rejects.toThrow(/append-only/)

@@ -71,6 +71,7 @@ const MATRIX: Record<string, Entry> = {
     req: () => ({ payload: { refreshToken: 'rt_not-a-token' } }),
   },
   'GET /api/auth/me': { access: 'signed_in' },
+  'GET /api/auth/demo': { access: { public: 'the sign-in page lists the demo accounts a demo server seeded (404 on a production server)' } },
 
   'GET /api/regions': { access: { public: REF } },
   'GET /api/regions/:id': {

@@ -1,6 +1,7 @@
 /**
  * The page's HTTP calls, same origin. Components never fetch: stores call these.
  */
+import type { DemoAccounts } from '../../../shared/schemas/auth.ts'
 import type { Case, CaseList } from '../../../shared/schemas/case.ts'
 import type { RegionFeatureCollection } from '../../../shared/schemas/region.ts'
 import type { RegionProfile } from '../../../shared/schemas/region.ts'
@@ -95,6 +96,8 @@ export interface Health {
 }
 
 export const fetchHealth = (signal?: AbortSignal) => getJson<Health>('/api/health', { signal })
+/** The demo accounts a demo server offers (404 → HttpError on any other server). */
+export const fetchDemoAccounts = (signal?: AbortSignal) => getJson<DemoAccounts>('/api/auth/demo', { signal })
 
 /** Open cases in one request (one snapshot, up to the API's 20,000), and the event-log position they reflect. */
 export async function fetchOpenCasesSnapshot(signal?: AbortSignal): Promise<{ cases: Case[]; seq: number }> {

@@ -3,9 +3,10 @@ import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import type { GcApp } from '../../app.ts'
 import { requireUser } from '../../auth/guards.ts'
-import { LoginBodySchema, LogoutBodySchema, RefreshBodySchema, TokenPairSchema, UserProfileSchema } from '../../../../shared/schemas/auth.ts'
+import { DemoAccountsSchema, LoginBodySchema, LogoutBodySchema, RefreshBodySchema, TokenPairSchema, UserProfileSchema } from '../../../../shared/schemas/auth.ts'
 import type { RequestMeta } from '../../auth/service.ts'
 import { HttpError } from '../../services/http-error.ts'
+import { DEMO_PASSWORD, DEMO_USERS } from '../../db/seed-users.ts'
 
 /**
  * Sign-in (server/src/auth/README.md):
@@ -82,6 +83,22 @@ export default async function authRoutes(app: GcApp) {
         await app.auth.logout({ refreshToken, all }, meta(req)) // an unknown token: nothing to end, same answer
       }
       return reply.code(204).send(null)
+    },
+  )
+
+  // The demo accounts for the sign-in page's list (the page shows the ones this names): only when the server seeded
+  // them (SEED_DEMO_USERS, main.ts → AppOptions.demoAccounts); a production server answers 404.
+  app.get(
+    '/api/auth/demo',
+    { schema: { response: { 200: DemoAccountsSchema, 404: ErrorSchema } } },
+    async (_req, reply) => {
+      if (!app.demoAccounts) throw new HttpError(404, 'not_found', 'this server has no demo accounts (SEED_DEMO_USERS=0)')
+      const { rows } = await app.db.query<{ username: string }>(
+        `SELECT username FROM users WHERE username = ANY($1::text[]) AND disabled_at IS NULL ORDER BY username`,
+        [DEMO_USERS.map((u) => u.username)],
+      )
+      reply.header('cache-control', 'no-cache')
+      return { password: DEMO_PASSWORD, usernames: rows.map((r) => r.username) }
     },
   )
 
