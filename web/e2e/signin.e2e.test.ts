@@ -38,7 +38,8 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
     await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
     ;({ app, url } = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname, demoAccounts: true }))
     browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } })
+    // A context of its own (not browser.newPage's): the sign-out test opens a second tab in it.
+    page = await (await browser.newContext({ viewport: { width: 1600, height: 900 } })).newPage()
     page.on('pageerror', (err) => pageErrors.push(err.message))
     page.on('console', (msg) => {
       if (msg.type() === 'error' || msg.type() === 'warning') console.log(`[page ${msg.type()}] ${msg.text()}`)
@@ -150,7 +151,14 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
 
   it('signs out: the session ends on the server, the page is the anonymous wall again', async () => {
     const token = await storedRefresh()
+    // A second tab of the same browser shares the session; signing out in one signs out both.
+    const other = await page.context().newPage()
+    other.on('pageerror', (err) => pageErrors.push(err.message))
+    await other.goto(url)
+    await other.waitForSelector('[data-testid="session-scope"]', { timeout: 30_000 })
     await page.click('[data-testid="sign-out"]')
+    await other.waitForSelector('[data-testid="sign-in"]', { timeout: 15_000 })
+    expect(await other.$('[data-testid="session-user"]')).toBeNull()
     await page.waitForSelector('[data-testid="sign-in"]')
     expect(await page.$('[data-testid="session-user"]')).toBeNull()
     expect(await storedRefresh()).toBeNull()
@@ -160,7 +168,19 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
     await expect.poll(openCount, { timeout: 15_000 }).toBe(await openCasesAs(null))
     await page.reload()
     await page.waitForSelector('[data-testid="sign-in"]', { timeout: 30_000 })
-  })
+
+    // Signing in in one tab signs in the other, anonymous one too.
+    await other.click('[data-testid="sign-in"]')
+    await other.fill('[data-testid="signin-username"]', LEADER)
+    await other.fill('[data-testid="signin-password"]', PASSWORD)
+    await other.click('[data-testid="signin-submit"]')
+    await other.waitForSelector('[data-testid="session-scope"]', { timeout: 15_000 })
+    await page.waitForSelector('[data-testid="session-scope"]', { timeout: 15_000 })
+    expect(await text('[data-testid="session-scope"]')).toBe('城东街道')
+    await other.click('[data-testid="sign-out"]')
+    await page.waitForSelector('[data-testid="sign-in"]', { timeout: 15_000 })
+    await other.close()
+  }, 120_000)
 
   it('with AUTH_MODE=token the page asks for a sign-in and cannot be used without one', async () => {
     const strict = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname, auth: { mode: 'token' } })

@@ -101,8 +101,11 @@ export const useSessionStore = defineStore('session', () => {
   const refreshes = ref(0)
   /** The sign-in page is open (App.vue shows it over the wall). */
   const signInOpen = ref(false)
-  /** Why the sign-in page was opened by the page itself: the session ended (a refused refresh). */
-  const notice = ref<'expired' | null>(null)
+  /**
+   * Why the page left the session by itself: it ended (`expired`: a refused refresh) or another tab signed out
+   * (`elsewhere`). Shown on the sign-in page.
+   */
+  const notice = ref<'expired' | 'elsewhere' | null>(null)
   /**
    * The server refused an anonymous request (401: AUTH_MODE=token): the page cannot be used without signing in, so
    * the sign-in page cannot be closed. False while the server allows anonymous use (dev-header).
@@ -200,6 +203,29 @@ export const useSessionStore = defineStore('session', () => {
       signInOpen.value = true
     },
   })
+
+  // Other tabs of this page share the session through the refresh token in localStorage: one that signs out removes
+  // it (this tab signs out too, and says why when it must sign in again), one that signs in stores one while this tab
+  // is anonymous (this tab takes the session up). Rotations by another tab's renewal need nothing: renewals read the
+  // token in storage inside the lock. The event fires in the OTHER tabs only.
+  if (typeof window !== 'undefined') {
+    window.addEventListener('storage', (e) => {
+      if (e.key !== REFRESH_TOKEN_KEY && e.key !== null) return
+      const now = storage.get(REFRESH_TOKEN_KEY)
+      if (!now && user.value) {
+        clear()
+        notice.value = 'elsewhere'
+        if (required.value) signInOpen.value = true
+      } else if (now && !user.value && !inflight) {
+        void refresh().then((ok) => {
+          if (ok) {
+            signInOpen.value = false
+            notice.value = null
+          }
+        }, () => {})
+      }
+    })
+  }
 
   /** At start: a refresh token in storage becomes a session again. Network errors are retried by the caller. */
   async function restore(): Promise<boolean> {
