@@ -86,6 +86,8 @@ export interface AppOptions {
    * test suites and benchmarks that drive hundreds of requests a second from one address are not cut short.
    */
   rateLimit?: { max: number; windowSeconds: number } | false
+  /** How long close() waits for requests in flight before it cuts the connections still open (default 5000 ms). */
+  closeGraceMs?: number
   /** The server seeded the demo users (SEED_DEMO_USERS): GET /api/auth/demo lists them for the sign-in page. Default false. */
   demoAccounts?: boolean
 }
@@ -234,6 +236,11 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   app.addHook('preClose', async () => {
     // Closing Socket.IO also closes the HTTP server it is attached to; disconnect clients first so close is quick.
     app.io.disconnectSockets(true)
+    // A graceful stop lets requests in flight finish, but not for ever: whatever connection is still open after the
+    // grace period (a slow client, a keep-alive socket caught mid-request) is cut, so shutdown is bounded.
+    const cut = setTimeout(() => app.server.closeAllConnections(), opts.closeGraceMs ?? 5000)
+    cut.unref()
+    app.server.once('close', () => clearTimeout(cut))
   })
   app.addHook('onClose', async () => {
     await app.realtime?.stop()

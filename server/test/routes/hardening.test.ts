@@ -51,3 +51,29 @@ describe('hardening', () => {
     expect(res.statusCode).toBe(413)
   })
 })
+
+describe('shutdown', () => {
+  it('close() lets a request in flight finish within the grace period, then cuts what is still open', async () => {
+    const app = await buildApp({ db: await testDb('embedded'), closeGraceMs: 300 })
+    let release: () => void = () => {}
+    app.get('/api/test-slow', async () => {
+      await new Promise<void>((r) => (release = r))
+      return { done: true }
+    })
+    app.get('/api/test-hang', () => new Promise(() => {}))
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as { port: number }
+    const slow = fetch(`http://127.0.0.1:${port}/api/test-slow`).then((r) => r.json())
+    const hang = fetch(`http://127.0.0.1:${port}/api/test-hang`).then(
+      () => 'answered',
+      () => 'cut',
+    )
+    await new Promise((r) => setTimeout(r, 100)) // both requests have arrived
+    const closed = app.close()
+    release()
+    // The slow one finishes normally; the one that would never answer is cut, and close() returns.
+    expect(await slow).toEqual({ done: true })
+    await closed
+    expect(await hang).toBe('cut')
+  })
+})
