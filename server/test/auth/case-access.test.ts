@@ -7,6 +7,7 @@ import { ROLES, type Role } from '../../src/auth/roles.ts'
 import { DEMO_USERS } from '../../src/db/seed-users.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
+import { parseCsv } from '../../../test/support/csv.ts'
 import { bearer, DEMO_USER_OF as AS, signIn, TEST_SECRET } from './support.ts'
 
 /**
@@ -319,6 +320,23 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     const res = await f.app.inject({ method: 'GET', url: `/api/cases?${all}&region=330703`, headers: bearer(f.users.get('dispatcher-wucheng')!.token) })
     const others = (res.json().cases as Array<{ id: string; reporter: string }>).filter((c) => c.reporter !== 'dispatcher-wucheng')
     expect(others.map((c) => c.id)).toEqual([])
+  })
+
+  it('exports (GET /api/exports/cases) hold exactly what the same list holds for every demo user: the reach is in the query', async () => {
+    const all = `status=${CASE_STATUSES.join(',')}&limit=20000`
+    for (const u of DEMO_USERS) {
+      const headers = bearer(f.users.get(u.username)!.token)
+      const list = (await f.app.inject({ method: 'GET', url: `/api/cases?${all}`, headers })).json().cases as Array<{ id: string; code: string }>
+      const geo = await f.app.inject({ method: 'GET', url: `/api/exports/cases?${all}&format=geojson`, headers })
+      expect(geo.statusCode, geo.body).toBe(200)
+      expect((geo.json().features as Array<{ id: string }>).map((x) => x.id), u.username).toEqual(list.map((c) => c.id))
+      const csv = await f.app.inject({ method: 'GET', url: `/api/exports/cases?${all}`, headers })
+      expect(csv.statusCode).toBe(200)
+      const codes = parseCsv(csv.body.slice(1)).slice(1).map((row) => row[0])
+      expect(codes, u.username).toEqual(list.map((c) => c.code))
+    }
+    // Anonymous: 401, like the list.
+    expect((await f.app.inject({ method: 'GET', url: '/api/exports/cases' })).statusCode).toBe(401)
   })
 
   it('the loop with tokens: each step by the role the table gives it; the detail offers each caller their own actions', async () => {

@@ -90,6 +90,8 @@ const MATRIX: Record<string, Entry> = {
   'POST /api/cases': { access: 'cases' },
   'GET /api/cases': { access: 'cases' },
   'GET /api/cases/:id': { access: 'cases' },
+  // Scoped like the list (same filter, same reach in the query): case-access.test.ts compares them user by user.
+  'GET /api/exports/cases': { access: 'signed_in' },
   'POST /api/cases/:id/actions/:action': { access: 'cases' },
   ...Object.fromEntries(CASE_ACTIONS.map((a) => [`POST /api/cases/:id/actions/${a}`, { access: 'cases' } satisfies Entry])),
 

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { CASE_ACTIONS, CASE_SOURCES, PRIORITIES, allowedActions, type CaseAction } from '../../../../shared/domain/case-lifecycle.ts'
 import { CASE_STATUSES, OPEN_STATUSES, type CaseStatus } from '../../../../shared/domain/case-status.ts'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
@@ -13,7 +13,8 @@ import {
   type CaseCreated,
 } from '../../../../shared/schemas/case.ts'
 import type { GcApp } from '../../app.ts'
-import { getCaseRow, getTimeline, listCases, toCase } from '../../repos/cases.ts'
+import { getCaseRow, getTimeline, listCases, toCase, type CaseFilter } from '../../repos/cases.ts'
+import type { AuthUser } from '../../auth/roles.ts'
 import { listCasePhotos } from '../../repos/photos.ts'
 import { performAction, reportCase } from '../../services/cases.ts'
 import { HttpError } from '../../services/http-error.ts'
@@ -32,7 +33,8 @@ import { callerOf, requireActor, scopedCaller } from '../caller.ts'
 const csvOf = (values: readonly string[], what: string) =>
   Type.String({ pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`, description: `${what}: one or more of ${values.join(', ')}, comma-separated` })
 
-const ListQuery = Type.Object(
+/** GET /api/cases's query; exports (routes/api/exports.ts) take the same filters. */
+export const ListQuery = Type.Object(
   {
     status: Type.Optional(csvOf(['open', ...CASE_STATUSES], '"open" (every status somebody still has to act on) or statuses')),
     category: Type.Optional(Type.String({ pattern: '^[a-z0-9_.]+(,[a-z0-9_.]+)*$', description: 'category codes; a family matches its children' })),
@@ -51,6 +53,32 @@ const ListQuery = Type.Object(
 )
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false })
+
+type CaseQuery = Static<typeof ListQuery>
+
+/** The filters of a case list query (GET /api/cases, exports), limited to what `user` may read. 400 naming the field. */
+export function caseFilterOf(q: Omit<CaseQuery, 'limit' | 'offset'>, user: AuthUser | null | undefined): Omit<CaseFilter, 'limit' | 'offset'> {
+  const split = (s: string | undefined) => (s ? s.split(',') : undefined)
+  const statuses = q.status
+    ? [...new Set(q.status.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as CaseStatus])))]
+    : OPEN_STATUSES
+  const from = q.from ? new Date(q.from) : undefined
+  const to = q.to ? new Date(q.to) : undefined
+  if (from && to && from >= to) throw new HttpError(400, 'invalid_request', 'querystring.from must be before querystring.to', 'from')
+  return {
+    statuses,
+    categories: split(q.category),
+    priorities: split(q.priority),
+    sources: split(q.source),
+    overdue: q.overdue,
+    regionId: q.region,
+    assigneeId: q.assignee,
+    readableBy: user,
+    from,
+    to,
+    bbox: parseBbox(q.bbox),
+  }
+}
 
 /** If-Match: "3", W/"3" or 3 → 3. */
 function parseIfMatch(raw: string | undefined): number | undefined {
@@ -112,37 +140,13 @@ export default async function caseRoutes(app: GcApp) {
   app.get('/api/cases', { schema: { querystring: ListQuery, response: { 200: CaseListSchema, 400: ErrorSchema, 401: ErrorSchema } } }, async (req) => {
     const user = scopedCaller(req)
     const q = req.query
-    const split = (s: string | undefined) => (s ? s.split(',') : undefined)
-    const statuses = q.status
-      ? [...new Set(q.status.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as CaseStatus])))]
-      : OPEN_STATUSES
-    const from = q.from ? new Date(q.from) : undefined
-    const to = q.to ? new Date(q.to) : undefined
-    if (from && to && from >= to) throw new HttpError(400, 'invalid_request', 'querystring.from must be before querystring.to', 'from')
+    const filter = caseFilterOf(q, user)
     // The log position of this list: taken BEFORE the query (after the relay has caught up with what is committed),
     // so that every event up to it is in the query's snapshot; events after it may be too, and clients drop what
     // they already hold by version. See realtime/relay.ts.
     await app.relay.drain()
     const seq = app.relay.position
-    const list = await listCases(
-      app.db,
-      {
-        statuses,
-        categories: split(q.category),
-        priorities: split(q.priority),
-        sources: split(q.source),
-        overdue: q.overdue,
-        regionId: q.region,
-        assigneeId: q.assignee,
-        readableBy: user,
-        from,
-        to,
-        bbox: parseBbox(q.bbox),
-        limit: q.limit,
-        offset: q.offset,
-      },
-      app.now(),
-    )
+    const list = await listCases(app.db, { ...filter, limit: q.limit, offset: q.offset }, app.now())
     return { ...list, seq }
   })
 
