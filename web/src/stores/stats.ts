@@ -11,7 +11,7 @@ import { fetchHeat, fetchHourly, fetchLoopByDay, fetchOverview, fetchRanking } f
 
 /** A refresh at most this long after a case event (a burst of events makes one refresh). */
 export const EVENT_REFRESH_MS = 1200
-export const PERIODIC_REFRESH_MS = 60_000
+export const PERIODIC_REFRESH_MS = 30_000
 
 export const useStatsStore = defineStore('stats', () => {
   const overview = shallowRef<Overview | null>(null)

@@ -22,8 +22,8 @@ export interface WallAlert {
 
 /** How long an alert stays on the banner. */
 export const ALERT_MS = 15_000
-/** No frame (live or idle report, which the server sends every 5 s) for this long: the figures are stale. */
-export const STALE_MS = 15_000
+/** No frame and no statistics refresh (every 30 s) for this long: the figures are stale. */
+export const STALE_MS = 75_000
 export const DEFAULT_TOUR_PERIOD_S = 20
 
 /** Region id → its street's id: admin codes nest (district 6 digits, street 9, community 12, grid/micro-grid longer). */
