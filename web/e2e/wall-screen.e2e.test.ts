@@ -199,7 +199,7 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     const po = await json(`/api/stats/overview?region=${picked}`)
     await expect.poll(() => num('kpi-reported-today'), { timeout: 20_000 }).toBe(po.reportedToday)
     await page.click('[data-testid="filter-clear"]')
-  }, 90_000)
+  }, 240_000)
 
   it('layers toggle from the legend; a camera opens its card', async () => {
     await page.click('[data-testid="layer-cameras"]')
@@ -221,7 +221,7 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}wall-camera.png` })
     await page.click('[data-testid="layer-cameras"]')
     await page.click('.cc-card__x')
-  }, 90_000)
+  }, 240_000)
 
   it('tours the streets when nobody touches it, stops on a gesture and resumes from the button', async () => {
     const p = await context.newPage()
