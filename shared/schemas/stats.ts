@@ -152,3 +152,78 @@ export const OverviewSchema = Type.Object({
   ),
 })
 export type Overview = Static<typeof OverviewSchema>
+
+// ---------------------------------------------------------------------------------------------------- wall (issue #7)
+
+const RegionQuery = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$', description: 'a region id at any level; absent: everything' }))
+
+/** GET /api/stats/hourly: the last 24 clock hours. */
+export const HourlyQuerySchema = Type.Object({ region: RegionQuery }, { additionalProperties: false })
+export type HourlyQuery = Static<typeof HourlyQuerySchema>
+
+export const HourlySchema = Type.Object({
+  region: Nullable(RegionRefSchema),
+  asOf: DateTime,
+  hours: Type.Array(
+    Type.Object({
+      start: DateTime,
+      reported: Count('cases reported in [start, start + 1 h)'),
+      closed: Count('cases closed in [start, start + 1 h) that are closed or rated now'),
+    }),
+    { description: '24 entries, oldest first; the last is the current hour (up to now)' },
+  ),
+})
+export type Hourly = Static<typeof HourlySchema>
+
+export const RANKING_BY = ['street', 'department'] as const
+export type RankingBy = (typeof RANKING_BY)[number]
+
+/** GET /api/stats/ranking: the loop figures per street (level 2) or per department, for the red/black list. */
+export const RankingQuerySchema = Type.Object(
+  {
+    by: Type.Unsafe<RankingBy>({ type: 'string', enum: RANKING_BY, description: 'street: every street under `region` (all streets without one); department: the departments the cases were dispatched to' }),
+    region: RegionQuery,
+    from: Type.Optional(Instant('cases reported at or after. Default: `to` − 30 days')),
+    to: Type.Optional(Instant('cases reported before. Default: now')),
+  },
+  { additionalProperties: false },
+)
+export type RankingQuery = Static<typeof RankingQuerySchema>
+
+export const RankingSchema = Type.Object({
+  by: Type.Unsafe<RankingBy>({ type: 'string', enum: RANKING_BY }),
+  region: Nullable(RegionRefSchema),
+  from: DateTime,
+  to: DateTime,
+  asOf: DateTime,
+  groups: Type.Array(LoopGroupSchema, {
+    description: 'street: every current street in scope (empty ones included), by id; department: every department with cases in the window, by code. Names in Chinese (nameEn for departments).',
+  }),
+})
+export type Ranking = Static<typeof RankingSchema>
+
+export const HEAT_WINDOWS = ['today', '7d', '30d'] as const
+export type HeatWindow = (typeof HEAT_WINDOWS)[number]
+export const MAX_HEAT_POINTS = 100_000
+
+/** GET /api/stats/heat: where cases were reported, for the heatmap. */
+export const HeatQuerySchema = Type.Object(
+  {
+    window: Type.Unsafe<HeatWindow>({ type: 'string', enum: HEAT_WINDOWS, default: 'today', description: 'today (Asia/Shanghai), the last 7 days or the last 30 days up to now' }),
+    region: RegionQuery,
+    limit: Type.Integer({ minimum: 1, maximum: MAX_HEAT_POINTS, default: 50_000, description: 'most points (the newest first)' }),
+  },
+  { additionalProperties: false },
+)
+export type HeatQuery = Static<typeof HeatQuerySchema>
+
+export const HeatSchema = Type.Object({
+  window: Type.Unsafe<HeatWindow>({ type: 'string', enum: HEAT_WINDOWS }),
+  region: Nullable(RegionRefSchema),
+  from: DateTime,
+  to: DateTime,
+  count: Count('points returned'),
+  truncated: Type.Boolean({ description: 'more cases in the window than `limit`' }),
+  points: Type.Array(Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }), { description: '[lon, lat] of each case reported in the window (WGS84, 6 decimals)' }),
+})
+export type Heat = Static<typeof HeatSchema>

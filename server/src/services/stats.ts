@@ -33,8 +33,14 @@ import type { RegionRef } from '../../../shared/schemas/region.ts'
 import {
   DEFAULT_WINDOW_DAYS,
   MAX_WINDOW_DAYS,
+  MAX_HEAT_POINTS,
+  type Heat,
+  type HeatWindow,
+  type Hourly,
   type LoopFigures,
   type LoopGroup,
+  type Ranking,
+  type RankingBy,
   type LoopStats,
   type Overview,
   type StatsGroupBy,
@@ -469,5 +475,129 @@ export async function overview(q: Queryable, regionId: string | undefined, now: 
     openByCategory: [...byFamily]
       .map(([category, f]) => ({ category, name: categoryInfo(category)?.zh ?? category, ...f }))
       .sort((a, b) => b.open - a.open || a.category.localeCompare(b.category)),
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------- wall (issue #7)
+
+const HOUR_MS = 3_600_000
+
+/**
+ * GET /api/stats/hourly: reported and closed per clock hour over the last 24 hours (the current hour last, counted
+ * up to now). Closed: closed_at in the hour and the case is closed or rated now (the overview's closedToday rule).
+ */
+export async function hourly(q: Queryable, regionId: string | undefined, now: Date, within?: AuthUser): Promise<Hourly> {
+  const region = regionId !== undefined ? await requireRegion(q, regionId, within) : undefined
+  // Asia/Shanghai is a whole-hour offset, so UTC hours are its hours too.
+  const first = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - 23 * HOUR_MS)
+  const p = new Params()
+  const fromP = p.add(first)
+  const nowP = p.add(now)
+  const inRegion = region ? ` AND c.region_path <@ ${p.add(region.path)}::ltree` : ''
+  const sql = `
+    SELECT 'r' AS what, floor(extract(epoch FROM c.reported_at) / 3600)::bigint AS h, count(*)::int AS n
+      FROM cases c WHERE c.reported_at >= ${fromP} AND c.reported_at < ${nowP}${inRegion} GROUP BY 2
+    UNION ALL
+    SELECT 'c', floor(extract(epoch FROM c.closed_at) / 3600)::bigint, count(*)::int
+      FROM cases c WHERE c.closed_at >= ${fromP} AND c.closed_at < ${nowP} AND c.status IN (${CLOSED})${inRegion} GROUP BY 2`
+  const { rows } = await q.query<{ what: 'r' | 'c'; h: string | number; n: number }>(sql, p.values)
+  const hours = Array.from({ length: 24 }, (_, i) => ({ start: new Date(first.getTime() + i * HOUR_MS).toISOString(), reported: 0, closed: 0 }))
+  const firstHour = first.getTime() / HOUR_MS
+  for (const r of rows) {
+    const slot = hours[Number(r.h) - firstHour]
+    if (!slot) continue
+    if (r.what === 'r') slot.reported += r.n
+    else slot.closed += r.n
+  }
+  return { region: region ? { id: region.id, name: region.name, level: region.level } : null, asOf: now.toISOString(), hours }
+}
+
+export interface RankingRequest {
+  by: RankingBy
+  regionId?: string
+  within?: AuthUser
+  from?: string
+  to?: string
+}
+
+/**
+ * GET /api/stats/ranking: the loop figures (same definitions as /api/stats/loop) of the cases reported in the window,
+ * per street (the second label of the case's region path) or per department (the case's department now).
+ */
+export async function ranking(q: Queryable, req: RankingRequest, now: Date): Promise<Ranking> {
+  const window = resolveWindow(req, now)
+  const region = req.regionId !== undefined ? await requireRegion(q, req.regionId, req.within) : undefined
+  const p = new Params()
+  const where = [`c.reported_at >= ${p.add(window.from)}`, `c.reported_at < ${p.add(window.to)}`]
+  if (region) where.push(`c.region_path <@ ${p.add(region.path)}::ltree`)
+  const key = req.by === 'street' ? `ltree2text(subpath(c.region_path, 1, 1))` : 'c.department'
+  where.push(req.by === 'street' ? 'nlevel(c.region_path) >= 2' : 'c.department IS NOT NULL')
+  const nowP = p.add(now)
+  const { rows } = await q.query<FigureRow & { key: string }>(
+    `SELECT ${key} AS key, ${figuresSql(nowP)} FROM cases c WHERE ${where.join(' AND ')} GROUP BY 1`,
+    p.values,
+  )
+  const byKey = new Map(rows.map((r) => [r.key, r]))
+  let expected: Array<{ key: string; name: string | null }>
+  if (req.by === 'street') {
+    // Every current street in scope (a street that had no case still ranks), plus retired ones found in the data.
+    const ps = new Params()
+    const { rows: streets } = await q.query<{ key: string; name: string }>(
+      `SELECT id AS key, name FROM regions
+        WHERE level = 2 AND (valid_to IS NULL OR id = ANY(${ps.add([...byKey.keys()])}::text[]))
+          ${region ? `AND (path <@ ${ps.add(region.path)}::ltree OR ${ps.add(region.path)}::ltree <@ path)` : ''}
+        ORDER BY id`,
+      ps.values,
+    )
+    expected = streets
+  } else {
+    const { rows: depts } = await q.query<{ key: string; name: string }>(
+      `SELECT code AS key, name_zh AS name FROM departments WHERE code = ANY($1::text[]) ORDER BY code`,
+      [[...byKey.keys()]],
+    )
+    expected = depts
+  }
+  const seen = new Set(expected.map((e) => e.key))
+  const extra = [...byKey.keys()].filter((k) => !seen.has(k)).sort()
+  return {
+    by: req.by,
+    region: region ? { id: region.id, name: region.name, level: region.level } : null,
+    from: window.from.toISOString(),
+    to: window.to.toISOString(),
+    asOf: now.toISOString(),
+    groups: [...expected, ...extra.map((key) => ({ key, name: null }))].map(({ key, name }) => ({ key, name, ...toFigures(byKey.get(key) ?? EMPTY_ROW) })),
+  }
+}
+
+/** The window of the heatmap: today (Asia/Shanghai, from 00:00), or the last 7 / 30 days up to now. */
+export function heatWindow(window: HeatWindow, now: Date): Window {
+  if (window === 'today') return { from: shanghaiMidnight(shanghaiDay(now)), to: now }
+  return { from: new Date(now.getTime() - (window === '7d' ? 7 : 30) * DAY_MS), to: now }
+}
+
+/** GET /api/stats/heat: the points of the cases reported in the window (every status), newest first, at most `limit`. */
+export async function heat(q: Queryable, req: { window: HeatWindow; regionId?: string; within?: AuthUser; limit?: number }, now: Date): Promise<Heat> {
+  const region = req.regionId !== undefined ? await requireRegion(q, req.regionId, req.within) : undefined
+  const w = heatWindow(req.window, now)
+  const limit = Math.min(req.limit ?? 50_000, MAX_HEAT_POINTS)
+  const p = new Params()
+  const { rows } = await q.query<{ x: number; y: number }>(
+    `SELECT round(ST_X(c.location)::numeric, 6)::float8 AS x, round(ST_Y(c.location)::numeric, 6)::float8 AS y
+       FROM cases c
+      WHERE c.reported_at >= ${p.add(w.from)} AND c.reported_at < ${p.add(w.to)}${region ? ` AND c.region_path <@ ${p.add(region.path)}::ltree` : ''}
+      ORDER BY c.reported_at DESC
+      LIMIT ${p.add(limit + 1)}`,
+    p.values,
+  )
+  const truncated = rows.length > limit
+  const points = (truncated ? rows.slice(0, limit) : rows).map((r) => [r.x, r.y])
+  return {
+    window: req.window,
+    region: region ? { id: region.id, name: region.name, level: region.level } : null,
+    from: w.from.toISOString(),
+    to: w.to.toISOString(),
+    count: points.length,
+    truncated,
+    points,
   }
 }

@@ -129,6 +129,9 @@ const MATRIX: Record<string, Entry> = {
   },
   'GET /api/stats/loop': { access: STAFF },
   'GET /api/stats/overview': { access: STAFF },
+  'GET /api/stats/hourly': { access: STAFF },
+  'GET /api/stats/ranking': { access: STAFF, req: () => ({ url: '/api/stats/ranking?by=street' }) },
+  'GET /api/stats/heat': { access: STAFF },
 
   'GET /ogc': { access: { public: OGC } },
   'GET /ogc/': { access: { public: OGC } },

@@ -12,6 +12,9 @@ export const SOURCE = {
   casesNew: 'gc-cases-new',
   /** The signed-in user's jurisdiction (one region), outlined above the districts. */
   scope: 'gc-scope',
+  /** Street (level 2) and community (level 3) boundaries (the wall's boundary layer). */
+  streets: 'gc-streets',
+  communities: 'gc-communities',
 } as const
 export type SourceId = (typeof SOURCE)[keyof typeof SOURCE]
 
@@ -29,6 +32,10 @@ export const LAYER = {
   scopeOutline: 'gc-scope-outline',
   casePulse: 'gc-case-pulse',
   caseCircle: 'gc-case-circle',
+  /** Grids shaded by their open or overdue case count (feature-state `n`, set by map/wall-layers.ts). */
+  gridChoropleth: 'gc-grid-choropleth',
+  streetOutline: 'gc-street-outline',
+  communityOutline: 'gc-community-outline',
 } as const
 export type LayerId = (typeof LAYER)[keyof typeof LAYER]
 
@@ -37,10 +44,13 @@ export const LAYER_ORDER: readonly LayerId[] = [
   LAYER.background,
   LAYER.districtFill,
   LAYER.gridFill,
+  LAYER.gridChoropleth,
   LAYER.microgridFill,
   LAYER.microgridOutline,
   LAYER.gridOutline,
   LAYER.gridHover,
+  LAYER.communityOutline,
+  LAYER.streetOutline,
   LAYER.districtGlow,
   LAYER.districtOutline,
   LAYER.scopeGlow,

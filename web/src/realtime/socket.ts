@@ -13,6 +13,9 @@ import { attachEventStream, type EventStream } from '../../../shared/protocol/st
 import { useCasesStore } from '../stores/cases.ts'
 import { useConnectionStore } from '../stores/connection.ts'
 import { useRegionsStore } from '../stores/regions.ts'
+import { useResourcesStore } from '../stores/resources.ts'
+import { useStatsStore } from '../stores/stats.ts'
+import { useWallStore } from '../stores/wall.ts'
 import { useSessionStore, type SessionUser } from '../stores/session.ts'
 
 export type GcSocket = Socket<ServerToClientEvents, ClientToServerEvents>
@@ -43,6 +46,11 @@ export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtim
   const connection = useConnectionStore(pinia)
   const regions = useRegionsStore(pinia)
   const session = useSessionStore(pinia)
+  const stats = useStatsStore(pinia)
+  const wall = useWallStore(pinia)
+  const resources = useResourcesStore(pinia)
+  /** Alerts only for what is happening now, not for old events replayed after a long absence. */
+  const recent = (iso: string) => Date.now() - Date.parse(iso) < 10 * 60_000
   const socketOpts = {
     transports: ['websocket', 'polling'],
     // A function: called on every connect attempt, so a reconnect always sends the current access token.
@@ -56,16 +64,34 @@ export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtim
   const warn = (what: string) => (err: unknown) => console.warn(`[gridcommand] ${what}:`, err instanceof Error ? err.message : err)
 
   const handlers: Handlers = {
-    'case:created': (e) => e.case?.id && cases.upsert(e.case),
+    'case:created': (e) => {
+      if (!e.case?.id) return
+      cases.upsert(e.case)
+      stats.noteChange()
+      if (e.case.priority === 'urgent' && recent(e.case.reportedAt)) wall.pushAlert(e.case, 'urgent')
+    },
     // Every loop step, reassignment and escalation: the case after it (a closed one drops out of the open set).
-    'case:updated': (e) => e.case?.id && cases.upsert(e.case),
+    'case:updated': (e) => {
+      if (!e.case?.id) return
+      cases.upsert(e.case)
+      stats.noteChange()
+      if ((e.action === 'escalate' || e.action === 'overdue') && recent(e.entry?.at ?? e.case.updatedAt)) {
+        wall.pushAlert(e.case, e.action === 'escalate' ? 'escalated' : 'overdue')
+      }
+    },
+    'workers:moved': (e) => resources.moveWorkers(e.positions),
+    'worker:updated': (e) => resources.updateWorker(e.worker),
+    'camera:updated': (e) => resources.updateCamera(e.camera),
     'regions:imported': (e) => void regions.reloadAfterImport(e.seq).catch(warn('region reload failed')),
   }
 
   const stream = attachEventStream(socket, {
     getPosition: () => (connection.positioned ? connection.lastSeq : null),
     setPosition: (seq) => connection.setPosition(seq),
-    apply: (event) => (handlers[event.kind] as ((e: FrameEvent) => void) | undefined)?.(event),
+    apply: (event) => {
+      wall.noteEvent()
+      ;(handlers[event.kind] as ((e: FrameEvent) => void) | undefined)?.(event)
+    },
     async snapshot(reason) {
       // First start: the snapshot main.ts loaded, if it is there and nothing was applied since.
       if (reason === 'initial' && cases.loaded && cases.snapshotSeq !== null && !cases.loading) return cases.snapshotSeq
@@ -84,6 +110,9 @@ export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtim
   let retryTimer: ReturnType<typeof setTimeout> | undefined
   let stopped = false
   const statsTimer = setInterval(() => connection.noteStats(stream.stats), 1000)
+
+  // Data freshness: every frame (live, or the server's idle report every 5 s) proves the figures current.
+  socket.on('events:frame', () => wall.noteFrame())
 
   socket.on('connect', () => {
     if (everConnected) connection.noteReconnect()

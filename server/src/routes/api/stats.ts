@@ -1,7 +1,18 @@
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
-import { LoopQuerySchema, LoopStatsSchema, OverviewQuerySchema, OverviewSchema } from '../../../../shared/schemas/stats.ts'
+import {
+  HeatQuerySchema,
+  HeatSchema,
+  HourlyQuerySchema,
+  HourlySchema,
+  LoopQuerySchema,
+  LoopStatsSchema,
+  OverviewQuerySchema,
+  OverviewSchema,
+  RankingQuerySchema,
+  RankingSchema,
+} from '../../../../shared/schemas/stats.ts'
 import type { GcApp } from '../../app.ts'
-import { loopStats, overview } from '../../services/stats.ts'
+import { heat, hourly, loopStats, overview, ranking } from '../../services/stats.ts'
 import type { FastifyRequest } from 'fastify'
 import { seesEverything } from '../../auth/guards.ts'
 import type { AuthUser } from '../../auth/roles.ts'
@@ -57,4 +68,27 @@ export default async function statsRoutes(app: GcApp) {
       return overview(app.db, regionId, app.now(), within)
     },
   )
+
+  // The wall's panels (issue #7), scoped exactly like the two above.
+  const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema }
+
+  app.get('/api/stats/hourly', { schema: { querystring: HourlyQuerySchema, response: { 200: HourlySchema, ...errors } } }, async (req, reply) => {
+    const { regionId, within } = statsScope(req, req.query.region)
+    reply.header('cache-control', 'no-cache')
+    return hourly(app.db, regionId, app.now(), within)
+  })
+
+  app.get('/api/stats/ranking', { schema: { querystring: RankingQuerySchema, response: { 200: RankingSchema, ...errors } } }, async (req, reply) => {
+    const q = req.query
+    const { regionId, within } = statsScope(req, q.region)
+    reply.header('cache-control', 'no-cache')
+    return ranking(app.db, { by: q.by, regionId, within, from: q.from, to: q.to }, app.now())
+  })
+
+  app.get('/api/stats/heat', { schema: { querystring: HeatQuerySchema, response: { 200: HeatSchema, ...errors } } }, async (req, reply) => {
+    const q = req.query
+    const { regionId, within } = statsScope(req, q.region)
+    reply.header('cache-control', 'no-cache')
+    return heat(app.db, { window: q.window, regionId, within, limit: q.limit }, app.now())
+  })
 }

@@ -13,6 +13,12 @@ export interface CaseFeatureProps {
   code: string
   category: string
   color: string
+  /** Category family (the wall's cross-filter), status, priority, street id, and whether it is overdue or escalated. */
+  family: string
+  status: string
+  priority: string
+  street: string
+  alarm: boolean
 }
 
 export function caseSource(): GeoJSONSourceSpecification {
@@ -25,7 +31,17 @@ export function caseData(cases: Iterable<Case>): GeoJSON.FeatureCollection<GeoJS
     features.push({
       type: 'Feature',
       geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
-      properties: { id: c.id, code: c.code, category: c.category, color: categoryInfo(c.category)?.color ?? UNKNOWN_CATEGORY_COLOR },
+      properties: {
+        id: c.id,
+        code: c.code,
+        category: c.category,
+        color: categoryInfo(c.category)?.color ?? UNKNOWN_CATEGORY_COLOR,
+        family: c.category.split('.')[0],
+        status: c.status,
+        priority: c.priority,
+        street: c.regions.find((r) => r.level === 2)?.id ?? '',
+        alarm: c.overdue || c.escalations > 0,
+      },
     })
   }
   return { type: 'FeatureCollection', features }

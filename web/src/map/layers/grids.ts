@@ -9,8 +9,33 @@ import { hashUnit } from '../geo.ts'
 import { LAYER, SOURCE } from '../layer-ids.ts'
 import { emptyGeoJsonSource } from './empty.ts'
 
+/** `promoteId`: feature-state by grid id (the wall's choropleth sets `n` per grid without re-sending geometry). */
 export function gridSource(): GeoJSONSourceSpecification {
-  return emptyGeoJsonSource()
+  return emptyGeoJsonSource({ promoteId: 'id' })
+}
+
+/** Choropleth classes: case counts per grid → colour (a sequential ramp, light to dark-orange, readable by every colour vision). */
+export const CHOROPLETH_STOPS: ReadonlyArray<[number, string]> = [
+  [1, '#fee391'],
+  [3, '#fec44f'],
+  [6, '#fe9929'],
+  [10, '#ec7014'],
+  [20, '#cc4c02'],
+]
+
+/** The grid choropleth: transparent where the grid has no case (feature-state n = 0 or unset). */
+export function gridChoroplethLayers(): LayerSpecification[] {
+  const n = ['coalesce', ['feature-state', 'n'], 0]
+  const color: unknown[] = ['step', n, 'rgba(0,0,0,0)']
+  for (const [at, c] of CHOROPLETH_STOPS) color.push(at, c)
+  return [
+    {
+      id: LAYER.gridChoropleth,
+      type: 'fill',
+      source: SOURCE.grids,
+      paint: { 'fill-color': color as never, 'fill-opacity': ['case', ['>', n, 0], 0.55, 0] as never },
+    },
+  ]
 }
 
 /** The grid features with a `shade` property in [0, 1) derived from the id. */

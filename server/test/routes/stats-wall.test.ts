@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp, type GcApp } from '../../src/app.ts'
+import type { Db } from '../../src/db/types.ts'
+import { DB_MODES, testDb } from '../../../test/support/db.ts'
+import { TEST_SECRET, bearer, signIn } from '../auth/support.ts'
+
+/**
+ * The wall's statistics (issue #7): hourly trend, street / department ranking, heat points. The scenario lives on a
+ * day no other suite uses (2031-03-05, Asia/Shanghai), so every figure of that window is asserted exactly.
+ */
+const at = (local: string) => new Date(`${local}+08:00`)
+const T = at('2031-03-05T12:30:00')
+const DAY = `from=2031-03-05&to=2031-03-05`
+
+interface Place {
+  id: string
+  street: string
+  streetName: string
+  lon: number
+  lat: number
+}
+
+describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
+  const clock = { now: T }
+  let app: GcApp
+  let db: Db
+  let a: Place // a grid of the first street
+  let b: Place // a grid of another street
+  const ids: string[] = []
+
+  async function report(local: string, p: Place, priority?: string) {
+    clock.now = at(local)
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      headers: { 'x-actor': 'wall-stats' },
+      payload: { category: 'public_facilities.road', description: 'wall stats', lon: p.lon, lat: p.lat, ...(priority ? { priority } : {}) },
+    })
+    expect(res.statusCode, res.body).toBe(201)
+    ids.push(res.json().id)
+    return res.json()
+  }
+
+  async function step(id: string, local: string, action: string, body: Record<string, unknown> = {}, actor = 'staff-1') {
+    clock.now = at(local)
+    const current = (await app.inject(`/api/cases/${id}`)).json()
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/cases/${id}/actions/${action}`,
+      headers: { 'x-actor': actor, 'if-match': `"${current.version}"` },
+      payload: body,
+    })
+    expect(res.statusCode, `${action}: ${res.body}`).toBe(200)
+  }
+
+  const ok = async (url: string, headers: Record<string, string> = {}) => {
+    clock.now = T
+    const res = await app.inject({ url, headers })
+    expect(res.statusCode, res.body).toBe(200)
+    return res.json()
+  }
+
+  beforeAll(async () => {
+    db = await testDb(mode)
+    app = await buildApp({ db, now: () => clock.now })
+    await app.ready()
+    const place = async (street: string) =>
+      (
+        await db.query<Place>(
+          `SELECT g.id, s.id AS street, s.name AS "streetName", ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+             FROM regions g JOIN regions s ON s.id = ltree2text(subpath(g.path, 1, 1))
+            WHERE g.level = 4 AND g.valid_to IS NULL AND s.id = $1 ORDER BY g.id LIMIT 1 OFFSET 3`,
+          [street],
+        )
+      ).rows[0]
+    a = await place('330702001')
+    b = await place('330703001')
+
+    await report('2031-03-05T09:10:00', a)
+    await report('2031-03-05T09:40:00', a, 'urgent')
+    await report('2031-03-05T11:20:00', b)
+    // The first case runs the whole loop (dispatched to municipal_gardens), closed at 11:50.
+    await step(ids[0], '2031-03-05T09:20:00', 'register')
+    await step(ids[0], '2031-03-05T09:30:00', 'dispatch', { department: 'municipal_gardens' })
+    await step(ids[0], '2031-03-05T10:00:00', 'accept', {}, 'worker-1')
+    await step(ids[0], '2031-03-05T11:00:00', 'handle', { note: '已处置' }, 'worker-1')
+    await step(ids[0], '2031-03-05T11:30:00', 'verify', {}, 'verifier-1')
+    await step(ids[0], '2031-03-05T11:50:00', 'close')
+    // The second one is dispatched to the same department and left open.
+    await step(ids[1], '2031-03-05T09:45:00', 'register')
+    await step(ids[1], '2031-03-05T09:50:00', 'dispatch', { department: 'municipal_gardens' })
+  })
+  afterAll(() => app?.close())
+
+  describe('GET /api/stats/hourly', () => {
+    it('counts reports and closures per clock hour over the last 24 hours, the current hour last', async () => {
+      const h = await ok('/api/stats/hourly')
+      expect(h.hours).toHaveLength(24)
+      expect(h.hours[23].start).toBe(at('2031-03-05T12:00:00').toISOString())
+      expect(h.hours[0].start).toBe(at('2031-03-04T13:00:00').toISOString())
+      const slot = (local: string) => h.hours.find((x: { start: string }) => x.start === at(local).toISOString())
+      expect(slot('2031-03-05T09:00:00')).toEqual({ start: at('2031-03-05T09:00:00').toISOString(), reported: 2, closed: 0 })
+      expect(slot('2031-03-05T11:00:00')).toMatchObject({ reported: 1, closed: 1 })
+      const total = h.hours.reduce((s: number, x: { reported: number }) => s + x.reported, 0)
+      expect(total).toBe(3)
+    })
+
+    it('is limited to a region when asked', async () => {
+      const h = await ok(`/api/stats/hourly?region=${b.street}`)
+      expect(h.region).toMatchObject({ id: b.street, level: 2 })
+      expect(h.hours.reduce((s: number, x: { reported: number }) => s + x.reported, 0)).toBe(1)
+    })
+  })
+
+  describe('GET /api/stats/ranking', () => {
+    it('by street: every street with the loop figures of its cases in the window', async () => {
+      const r = await ok(`/api/stats/ranking?by=street&${DAY}`)
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM regions WHERE level = 2 AND valid_to IS NULL`)
+      expect(r.groups).toHaveLength(rows[0].n)
+      const ga = r.groups.find((g: { key: string }) => g.key === a.street)
+      expect(ga).toMatchObject({ name: a.streetName, reported: 2, closed: 1, open: 1, completionRate: 0.5, handled: 1, onTime: 1 })
+      expect(r.groups.find((g: { key: string }) => g.key === b.street)).toMatchObject({ reported: 1, closed: 0, completionRate: 0 })
+      const others = r.groups.filter((g: { key: string }) => g.key !== a.street && g.key !== b.street)
+      expect(others.every((g: { reported: number }) => g.reported === 0)).toBe(true)
+    })
+
+    it('by street under a district: only its streets', async () => {
+      const r = await ok(`/api/stats/ranking?by=street&region=330703&${DAY}`)
+      expect(r.groups.length).toBeGreaterThan(1)
+      expect(r.groups.every((g: { key: string }) => g.key.startsWith('330703'))).toBe(true)
+      expect(r.groups.find((g: { key: string }) => g.key === b.street)).toMatchObject({ reported: 1 })
+    })
+
+    it('by department: the departments the cases went to (a road case goes to municipal_gardens from intake)', async () => {
+      const r = await ok(`/api/stats/ranking?by=department&${DAY}`)
+      expect(r.groups).toEqual([expect.objectContaining({ key: 'municipal_gardens', reported: 3, closed: 1, open: 2, completionRate: 1 / 3 })])
+      expect(r.groups[0].name).toMatch(/\p{Script=Han}/u)
+    })
+
+    it('refuses a missing or unknown `by` and a bad window with a 400 naming the field', async () => {
+      clock.now = T
+      for (const [url, field] of [
+        ['/api/stats/ranking', 'by'],
+        ['/api/stats/ranking?by=grid', 'by'],
+        ['/api/stats/ranking?by=street&from=yesterday', 'from'],
+        ['/api/stats/ranking?by=street&bogus=1', 'bogus'],
+      ] as const) {
+        const res = await app.inject(url)
+        expect(res.statusCode, url).toBe(400)
+        expect(JSON.stringify(res.json()), url).toContain(field)
+      }
+      expect((await app.inject('/api/stats/ranking?by=street&region=NOPE')).statusCode).toBe(404)
+    })
+  })
+
+  describe('GET /api/stats/heat', () => {
+    it('returns the points of the cases reported today, newest first', async () => {
+      const h = await ok('/api/stats/heat?window=today')
+      expect(h).toMatchObject({ window: 'today', count: 3, truncated: false, from: at('2031-03-05T00:00:00').toISOString(), to: T.toISOString() })
+      const round = (x: number) => Math.round(x * 1e6) / 1e6
+      expect(h.points).toEqual([[round(b.lon), round(b.lat)], [round(a.lon), round(a.lat)], [round(a.lon), round(a.lat)]])
+    })
+
+    it('windows of 7 and 30 days, a limit, and a region', async () => {
+      expect((await ok('/api/stats/heat?window=7d')).count).toBe(3)
+      expect(await ok('/api/stats/heat?window=30d&limit=2')).toMatchObject({ count: 2, truncated: true })
+      expect((await ok(`/api/stats/heat?window=today&region=${b.street}`)).count).toBe(1)
+    })
+
+    it('refuses an unknown window or a limit out of range with a 400 naming the field', async () => {
+      clock.now = T
+      for (const [url, field] of [
+        ['/api/stats/heat?window=week', 'window'],
+        ['/api/stats/heat?limit=0', 'limit'],
+        ['/api/stats/heat?limit=100001', 'limit'],
+      ] as const) {
+        const res = await app.inject(url)
+        expect(res.statusCode, url).toBe(400)
+        expect(JSON.stringify(res.json()), url).toContain(field)
+      }
+    })
+  })
+})
+
+describe.each(DB_MODES)('wall statistics when signed in (%s)', (mode) => {
+  let app: GcApp
+  beforeAll(async () => {
+    app = await buildApp({ db: await testDb(mode), auth: { mode: 'token', secret: TEST_SECRET, addressLimit: { max: 10_000, windowSeconds: 60 } } })
+    await app.ready()
+  })
+  afterAll(() => app?.close())
+
+  it('anonymous 401; a street leader gets their street only, and another street answers 404', async () => {
+    expect((await app.inject('/api/stats/heat')).statusCode).toBe(401)
+    const { accessToken } = await signIn(app, 'leader-chengdong')
+    const r = (await app.inject({ url: '/api/stats/ranking?by=street', headers: bearer(accessToken) })).json()
+    expect(r.region).toMatchObject({ id: '330702001' })
+    expect(r.groups.map((g: { key: string }) => g.key)).toEqual(['330702001'])
+    expect((await app.inject({ url: '/api/stats/hourly?region=330703001', headers: bearer(accessToken) })).statusCode).toBe(404)
+    expect((await app.inject({ url: '/api/stats/heat', headers: bearer(accessToken) })).json().region).toMatchObject({ id: '330702001' })
+    const resident = await signIn(app, 'resident-zhang')
+    expect((await app.inject({ url: '/api/stats/heat', headers: bearer(resident.accessToken) })).statusCode).toBe(403)
+  })
+})

@@ -1,0 +1,280 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../../scripts/web-build.ts'
+import type { GcApp } from '../../server/src/app.ts'
+import { testDb } from '../../test/support/db.ts'
+import { postJson, startServer } from '../../test/support/server.ts'
+import { ARTIFACTS, HAVE_BROWSER, launchChromium } from './browser.ts'
+
+/**
+ * The command-center wall (issue #7) in Chromium: true figures, live updates, cross-filtering, the tour, and the
+ * layout at 1920×1080, 3840×2160, 3840×1080 (32:9) and 150 % zoom (screenshots in artifacts/e2e/wall-*.png).
+ */
+const CATEGORIES = ['public_facilities.road', 'sanitation.garbage', 'safety_hazard', 'city_appearance.street_vending', 'dispute.labour', 'livelihood.elderly']
+
+interface Sizes {
+  name: string
+  width: number
+  height: number
+  scale: number
+}
+const SIZES: Sizes[] = [
+  { name: '1920x1080', width: 1920, height: 1080, scale: 1 },
+  { name: '3840x2160', width: 3840, height: 2160, scale: 1 },
+  { name: '3840x1080', width: 3840, height: 1080, scale: 1 },
+  // 150 % browser zoom on a 1080p screen: 1280×720 CSS px at a device pixel ratio of 1.5.
+  { name: 'zoom150', width: 1280, height: 720, scale: 1.5 },
+]
+
+/** Checks run in the page: panels inside the viewport and apart, no scrollbars, no text under 14 CSS px. */
+function layoutReport() {
+  const vw = window.innerWidth
+  const vh = window.innerHeight
+  const panels = [...document.querySelectorAll<HTMLElement>('[data-panel]')].map((el) => {
+    const r = el.getBoundingClientRect()
+    return { name: el.dataset.panel!, inMap: !!el.parentElement?.closest('[data-panel="map"]'), l: r.left, t: r.top, r: r.right, b: r.bottom }
+  })
+  const outside = panels.filter((p) => p.l < -0.5 || p.t < -0.5 || p.r > vw + 0.5 || p.b > vh + 0.5 || p.r - p.l < 10 || p.b - p.t < 10).map((p) => p.name)
+  const overlaps: string[] = []
+  const top = panels.filter((p) => !p.inMap)
+  for (let i = 0; i < top.length; i++)
+    for (let j = i + 1; j < top.length; j++) {
+      const a = top[i]
+      const b = top[j]
+      if (Math.min(a.r, b.r) - Math.max(a.l, b.l) > 0.5 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 0.5) overlaps.push(`${a.name}×${b.name}`)
+    }
+  const small: string[] = []
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement
+    if (!el || !n.textContent?.trim()) continue
+    const r = el.getBoundingClientRect()
+    if (r.width === 0 || r.height === 0 || el.closest('[aria-hidden="true"]')) continue
+    const fs = parseFloat(getComputedStyle(el).fontSize)
+    if (fs < 14) small.push(`${fs}px "${n.textContent.trim().slice(0, 20)}"`)
+  }
+  const se = document.scrollingElement!
+  return {
+    panels: panels.map((p) => p.name),
+    outside,
+    overlaps,
+    small: small.slice(0, 10),
+    scroll: { w: se.scrollWidth, h: se.scrollHeight, vw, vh },
+  }
+}
+
+describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
+  let app: GcApp
+  let url: string
+  let browser: Browser
+  let context: BrowserContext
+  let page: Page
+  const foreignRequests: string[] = []
+  const pageErrors: string[] = []
+  const watch = (p: Page) => {
+    p.on('request', (req) => {
+      const u = req.url()
+      if (!u.startsWith(url) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u)
+    })
+    p.on('pageerror', (err) => pageErrors.push(err.message))
+  }
+  const num = async (testid: string) => {
+    const v = await page.getAttribute(`[data-testid="${testid}"]`, 'data-value')
+    return v === null || v === '' ? null : Number(v)
+  }
+  const json = async (path: string) => (await fetch(`${url}${path}`)).json()
+
+  async function act(id: string, action: string, body: Record<string, unknown> = {}, actor = 'e2e-staff') {
+    const current = await json(`/api/cases/${id}`)
+    const res = await fetch(`${url}/api/cases/${id}/actions/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-actor': actor, 'if-match': `"${current.version}"` },
+      body: JSON.stringify(body),
+    })
+    expect(res.status, `${action}: ${await res.clone().text()}`).toBe(200)
+  }
+
+  beforeAll(async () => {
+    await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
+    const db = await testDb('embedded')
+    ;({ app, url } = await startServer({ db, webDist: new URL('../dist', import.meta.url).pathname }))
+    // Cases spread over grids of several streets, a few of them run to the end of the loop: panels with content.
+    const { rows } = await db.query<{ lon: number; lat: number }>(
+      `SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(geom) AS p FROM regions WHERE level = 4 AND valid_to IS NULL ORDER BY md5(id) LIMIT 24) s`,
+    )
+    const ids: string[] = []
+    for (const [i, p] of rows.entries()) {
+      const res = await postJson(`${url}/api/cases`, { category: CATEGORIES[i % CATEGORIES.length], description: `大屏测试 ${i}`, lon: p.lon, lat: p.lat, ...(i % 7 === 0 ? { priority: 'urgent' } : {}) })
+      expect(res.status, JSON.stringify(res.body)).toBe(201)
+      ids.push(res.body.id)
+    }
+    for (const id of ids.slice(0, 4)) {
+      await act(id, 'register')
+      await act(id, 'dispatch', { department: 'municipal_gardens' })
+      await act(id, 'accept', {}, 'e2e-worker')
+      await act(id, 'handle', { note: '已处置' }, 'e2e-worker')
+      await act(id, 'verify', {}, 'e2e-verifier')
+      await act(id, 'close')
+    }
+    for (const id of ids.slice(4, 8)) await act(id, 'register')
+
+    browser = await launchChromium()
+    context = await browser.newContext({ viewport: { width: 1920, height: 1080 } })
+    page = await context.newPage()
+    watch(page)
+  }, 240_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+  })
+
+  it('opens with every big figure equal to the stats API', async () => {
+    await page.goto(`${url}/?tour=0`)
+    await page.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 90_000 })
+    await page.waitForSelector('[data-testid="connection"][data-state="online"]', { timeout: 30_000 })
+    await expect.poll(() => num('kpi-reported-today'), { timeout: 30_000 }).not.toBeNull()
+    const o = await json('/api/stats/overview')
+    const l = await json('/api/stats/loop?groupBy=day')
+    expect(o.reportedToday).toBeGreaterThanOrEqual(24)
+    expect(await num('kpi-reported-today')).toBe(o.reportedToday)
+    expect(await num('kpi-closed-today')).toBe(o.closedToday)
+    expect(await num('kpi-completion-rate')).toBeCloseTo(o.last30Days.completionRate, 9)
+    expect(await num('kpi-overdue')).toBe(o.overdueNow)
+    expect(await num('kpi-on-time-rate')).toBeCloseTo(l.onTimeRate, 9)
+    expect(Number(await page.textContent('[data-testid="open-count"]'))).toBe(o.open.total)
+    // Shown as the locale writes them: 16.7% style rates.
+    expect(await page.textContent('[data-testid="kpi-completion-rate"]')).toBe(`${(o.last30Days.completionRate * 100).toFixed(1)}%`)
+    // The red/black list holds the streets the ranking API returns with cases.
+    const ranking = await json('/api/stats/ranking?by=street')
+    const withCases = ranking.groups.filter((g: { reported: number }) => g.reported > 0).map((g: { key: string }) => g.key)
+    const listed = await page.$$eval('[data-testid="street-rank-item"]', (els) => els.map((e) => e.getAttribute('data-street-id')))
+    expect(listed.length).toBe(Math.min(10, withCases.length))
+    expect(withCases).toEqual(expect.arrayContaining(listed))
+  }, 180_000)
+
+  it('a case POSTed now raises the figures, shows in the feed and, being urgent, on the alert banner', async () => {
+    const before = { reported: await num('kpi-reported-today'), open: Number(await page.textContent('[data-testid="open-count"]')) }
+    const res = await postJson(`${url}/api/cases`, { category: 'safety_hazard', description: '大屏测试：紧急', lon: 119.655, lat: 29.085, priority: 'urgent' })
+    expect(res.status).toBe(201)
+    await page.locator(`[data-testid="case-item"][data-case-id="${res.body.id}"]`).waitFor({ timeout: 20_000 })
+    await page.locator(`[data-testid="alert-item"][data-case-id="${res.body.id}"]`).waitFor({ timeout: 20_000 })
+    await expect.poll(() => num('kpi-reported-today'), { timeout: 20_000 }).toBe(before.reported! + 1)
+    await expect.poll(async () => Number(await page.textContent('[data-testid="open-count"]')), { timeout: 20_000 }).toBe(before.open + 1)
+    expect(await num('kpi-reported-today')).toBe((await json('/api/stats/overview')).reportedToday)
+    expect(Number(await page.textContent('[data-testid="status-rate"]'))).toBeGreaterThan(0)
+    await expect.poll(() => page.getAttribute('[data-testid="status-freshness"]', 'data-stale')).toBe('false')
+  }, 60_000)
+
+  it('a street picked on the red/black list filters the panels and the feed; so does a grid clicked on the map', async () => {
+    // The worst street on the black list: it has open cases (a completion rate under 100 %).
+    const street = await page.locator('[data-testid="street-rank-item"]').last().getAttribute('data-street-id')
+    await page.click(`[data-testid="street-rank-item"][data-street-id="${street}"]`)
+    await page.waitForSelector('[data-testid="filter-street"]')
+    const o = await json(`/api/stats/overview?region=${street}`)
+    await expect.poll(() => num('kpi-reported-today'), { timeout: 20_000 }).toBe(o.reportedToday)
+    const feedIds = await page.$$eval('[data-testid="case-item"]', (els) => els.map((e) => e.getAttribute('data-case-id')))
+    const open = (await json(`/api/cases?status=open&region=${street}&limit=500`)).cases.map((c: { id: string }) => c.id)
+    expect(feedIds.length).toBeGreaterThan(0)
+    expect(open).toEqual(expect.arrayContaining(feedIds))
+    await page.screenshot({ path: `${ARTIFACTS}wall-filtered-street.png` })
+    await page.click('[data-testid="filter-clear"]')
+    await page.waitForSelector('[data-testid="filter-street"]', { state: 'detached' })
+
+    // A click on a grid of the map selects its street.
+    const target = (await json('/api/cases?status=open&limit=1')).cases[0]
+    await page.evaluate(([lon, lat]) => (window as any).__gridcommand.map.jumpTo({ center: [lon, lat], zoom: 13 }), [target.lon + 0.002, target.lat + 0.002])
+    await page.waitForTimeout(1500)
+    const pt = await page.evaluate(([lon, lat]) => {
+      const m = (window as any).__gridcommand.map
+      const p = m.project([lon, lat])
+      const r = m.getContainer().getBoundingClientRect()
+      return { x: r.left + p.x, y: r.top + p.y }
+    }, [target.lon + 0.002, target.lat + 0.002])
+    await page.mouse.click(pt.x, pt.y)
+    const chip = page.locator('[data-testid="filter-street"]')
+    await chip.waitFor({ timeout: 10_000 })
+    const picked = await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.street as string)
+    expect(picked).toMatch(/^\d{9}$/)
+    const po = await json(`/api/stats/overview?region=${picked}`)
+    await expect.poll(() => num('kpi-reported-today'), { timeout: 20_000 }).toBe(po.reportedToday)
+    await page.click('[data-testid="filter-clear"]')
+  }, 240_000)
+
+  it('layers toggle from the legend; a camera opens its card', async () => {
+    await page.click('[data-testid="layer-cameras"]')
+    expect(await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.layers.cameras)).toBe(true)
+    await page.click('[data-testid="heat-7d"]')
+    await expect.poll(async () => (await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.stats.heat?.window)), { timeout: 20_000 }).toBe('7d')
+    const cams = (await json('/api/cameras?limit=1')).cameras
+    const cam = cams[0]
+    await page.evaluate(([lon, lat]) => (window as any).__gridcommand.map.jumpTo({ center: [lon, lat], zoom: 16 }), [cam.lon, cam.lat])
+    await page.waitForTimeout(2500)
+    const box = await page.locator('[data-testid="map"]').boundingBox()
+    await page.mouse.click(box!.x + box!.width / 2, box!.y + box!.height / 2)
+    const card = page.locator('[data-testid="camera-card"]')
+    await card.waitFor({ timeout: 15_000 })
+    const shownId = await card.getAttribute('data-camera-id')
+    const shown = (await json(`/api/cameras?limit=20000`)).cameras.find((c: { id: string }) => c.id === shownId)
+    expect(await card.textContent()).toContain(shown.name)
+    expect(await page.textContent('[data-testid="camera-stream"]')).toBe(shown.streamUrl ?? '暂无视频流地址')
+    await page.screenshot({ path: `${ARTIFACTS}wall-camera.png` })
+    await page.click('[data-testid="layer-cameras"]')
+    await page.click('.cc-card__x')
+  }, 240_000)
+
+  it('tours the streets when nobody touches it, stops on a gesture and resumes from the button', async () => {
+    const p = await context.newPage()
+    watch(p)
+    await p.goto(`${url}/?tour=3`)
+    await p.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 90_000 })
+    await p.waitForSelector('[data-testid="tour-state"][data-running="true"]')
+    await expect.poll(() => p.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.tour.streetId), { timeout: 30_000 }).not.toBeNull()
+    const first = await p.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.tour.streetId)
+    await expect.poll(() => p.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.tour.streetId), { timeout: 30_000 }).not.toBe(first)
+    const box = await p.locator('[data-testid="map"]').boundingBox()
+    await p.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2)
+    await p.mouse.down()
+    await p.mouse.move(box!.x + box!.width / 2 + 80, box!.y + box!.height / 2 + 40, { steps: 4 })
+    await p.mouse.up()
+    await p.waitForSelector('[data-testid="tour-state"][data-running="false"]')
+    // Stopped: it no longer moves on to another street (two periods pass).
+    await p.waitForTimeout(6500)
+    expect(await p.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.tour.streetId)).toBeNull()
+    expect(await p.getAttribute('[data-testid="tour-state"]', 'data-running')).toBe('false')
+    await p.click('[data-testid="tour-resume"]')
+    await p.waitForSelector('[data-testid="tour-state"][data-running="true"]')
+    await p.close()
+  }, 240_000)
+
+  it('lays out at 1920×1080, 3840×2160, 3840×1080 and 150 % zoom: nothing outside, nothing overlapping, no scrollbars, no tiny text', async () => {
+    const reports: Record<string, ReturnType<typeof layoutReport>> = {}
+    for (const s of SIZES) {
+      const ctx = s.scale === 1 ? context : await browser.newContext({ viewport: { width: s.width, height: s.height }, deviceScaleFactor: s.scale })
+      const p = s.scale === 1 ? page : await ctx.newPage()
+      if (p !== page) {
+        watch(p)
+        await p.goto(`${url}/?tour=0`)
+        await p.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 90_000 })
+      } else await p.setViewportSize({ width: s.width, height: s.height })
+      await p.waitForFunction(() => document.querySelector('[data-testid="kpi-reported-today"]')?.getAttribute('data-value'), undefined, { timeout: 30_000 })
+      await p.waitForTimeout(2500)
+      const r = await p.evaluate(layoutReport)
+      reports[s.name] = r
+      await p.screenshot({ path: `${ARTIFACTS}wall-${s.name}.png`, timeout: 120_000 })
+      expect(r.panels, s.name).toEqual(expect.arrayContaining(['kpis', 'category', 'trend-24h', 'map', 'streets', 'trend-30d', 'departments', 'feed', 'status', 'legend']))
+      expect(r.outside, s.name).toEqual([])
+      expect(r.overlaps, s.name).toEqual([])
+      expect(r.scroll.w, s.name).toBeLessThanOrEqual(r.scroll.vw)
+      expect(r.scroll.h, s.name).toBeLessThanOrEqual(r.scroll.vh)
+      expect(r.small, s.name).toEqual([])
+      if (p !== page) await ctx.close()
+    }
+    await page.setViewportSize({ width: 1920, height: 1080 })
+  }, 600_000)
+
+  it('fetched nothing from outside our server and threw no page errors', () => {
+    expect(foreignRequests).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+})

@@ -1,0 +1,110 @@
+/**
+ * The figures of the wall's panels, all from the stats API (never counted in the page, so every number on the wall
+ * is the server's): overview (today, open, overdue, 30-day completion, category mix), the 30-day loop by day
+ * (trend, on-time rate, satisfaction), 24 hours, street and department rankings, and the heatmap points.
+ * Refreshed on a timer and, coalesced, shortly after live case events.
+ */
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+import type { Heat, HeatWindow, Hourly, LoopStats, Overview, Ranking } from '../../../shared/schemas/stats.ts'
+import { fetchHeat, fetchHourly, fetchLoopByDay, fetchOverview, fetchRanking } from '../api/wall.ts'
+
+/** A refresh at most this long after a case event (a burst of events makes one refresh). */
+export const EVENT_REFRESH_MS = 1200
+export const PERIODIC_REFRESH_MS = 30_000
+
+export const useStatsStore = defineStore('stats', () => {
+  const overview = shallowRef<Overview | null>(null)
+  const loop = shallowRef<LoopStats | null>(null)
+  const hourly = shallowRef<Hourly | null>(null)
+  const streets = shallowRef<Ranking | null>(null)
+  const departments = shallowRef<Ranking | null>(null)
+  const heat = shallowRef<Heat | null>(null)
+  const error = ref<string | null>(null)
+  /** Client ms of the last successful refresh, and how many ran (tests and the status line read them). */
+  const refreshedAt = ref<number | null>(null)
+  const refreshes = ref(0)
+
+  let region: string | null = null
+  let heatWindow: HeatWindow = 'today'
+  let token = 0
+  let running: Promise<void> | null = null
+  let again = false
+
+  async function refreshNow(): Promise<void> {
+    const my = ++token
+    const r = region
+    try {
+      const [o, l, h, s, d, ht] = await Promise.all([
+        fetchOverview(r), fetchLoopByDay(r), fetchHourly(r), fetchRanking('street', r), fetchRanking('department', r), fetchHeat(heatWindow, r),
+      ])
+      if (my !== token) return
+      overview.value = o
+      loop.value = l
+      hourly.value = h
+      streets.value = s
+      departments.value = d
+      heat.value = ht
+      error.value = null
+      refreshedAt.value = Date.now()
+      refreshes.value++
+    } catch (err) {
+      error.value = err instanceof Error ? err.message : String(err)
+      throw err
+    }
+  }
+
+  /** One refresh at a time; a call while one runs queues exactly one more. */
+  function refresh(): Promise<void> {
+    if (running) {
+      again = true
+      return running
+    }
+    running = refreshNow().finally(() => {
+      running = null
+      if (again) {
+        again = false
+        void refresh().catch(() => {})
+      }
+    })
+    return running
+  }
+
+  let eventTimer: ReturnType<typeof setTimeout> | undefined
+  /** A case changed somewhere: refresh soon (coalesced). */
+  function noteChange(): void {
+    if (eventTimer) return
+    eventTimer = setTimeout(() => {
+      eventTimer = undefined
+      void refresh().catch(() => {})
+    }, EVENT_REFRESH_MS)
+  }
+
+  function setScope(next: { region?: string | null; heatWindow?: HeatWindow }): void {
+    let changed = false
+    if (next.region !== undefined && next.region !== region) {
+      region = next.region
+      changed = true
+    }
+    if (next.heatWindow !== undefined && next.heatWindow !== heatWindow) {
+      heatWindow = next.heatWindow
+      changed = true
+    }
+    if (changed) void refresh().catch(() => {})
+  }
+
+  let periodic: ReturnType<typeof setInterval> | undefined
+  function start(): void {
+    if (periodic) return
+    void refresh().catch(() => {})
+    periodic = setInterval(() => void refresh().catch(() => {}), PERIODIC_REFRESH_MS)
+  }
+  function stop(): void {
+    clearInterval(periodic)
+    clearTimeout(eventTimer)
+    periodic = undefined
+    eventTimer = undefined
+  }
+
+  return { overview, loop, hourly, streets, departments, heat, error, refreshedAt, refreshes, refresh, noteChange, setScope, start, stop }
+})
