@@ -133,6 +133,8 @@ export interface NewCase {
   timelineData: Record<string, unknown>
   /** The `case:created` payload's case, all but `code` and `regions` (the statement adds them). */
   event: Omit<Case, 'code' | 'regions'>
+  /** Which open cases count as possible duplicates: same category, within radiusM metres, reported in the hours before. */
+  duplicates: { radiusM: number; hours: number }
 }
 
 export interface ReportedCase {
@@ -143,7 +145,32 @@ export interface ReportedCase {
   /** Null when nothing was written (inactive category, or the point is outside every grid). */
   code: string | null
   regions: RegionRef[]
+  /** Open cases of the same category nearby (NewCase.duplicates), nearest first; the new case is never among them. */
+  possibleDuplicates: DuplicateCandidate[]
 }
+
+/**
+ * Possible duplicates of a report: open cases of the same category within `radiusM` metres reported in the `hours`
+ * before `at`, nearest first, at most 10 (the arguments are SQL placeholders). The OFFSET 0 fence keeps the box the
+ * only condition of the inner scan, so the generic plan of a prepared statement holding this is the GIST index
+ * whatever the parameters (unfenced, a generic plan may walk the reported_at or category index and read a whole day
+ * of cases). `box` is a distance in degrees comfortably larger than the radius (1e-3° ≥ 97 m at these latitudes).
+ */
+function duplicatesSql(p: { lon: string; lat: string; category: string; statuses: string; at: string; hours: string; radiusM: string; box: string; notId?: string }): string {
+  const pt = `ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)`
+  return `
+    SELECT x.id, x.code, x.status, round(ST_Distance(x.location::geography, ${pt}::geography)::numeric, 1)::float8 AS "distanceM",
+           x.reported_at AS "reportedAt"
+      FROM (SELECT * FROM cases WHERE location && ST_Expand(${pt}, ${p.box}) OFFSET 0) x
+     WHERE x.category = ${p.category} AND x.status = ANY(${p.statuses}::text[])${p.notId ? ` AND x.id <> ${p.notId}` : ''}
+       AND x.reported_at > ${p.at}::timestamptz - make_interval(hours => ${p.hours}) AND x.reported_at <= ${p.at}::timestamptz
+       AND ST_DWithin(x.location::geography, ${pt}::geography, ${p.radiusM})
+     ORDER BY 4, x.reported_at DESC
+     LIMIT 10`
+}
+
+/** Statuses in which a case counts as a possible duplicate of a new report (every open one). */
+const DUPLICATE_STATUSES = ['reported', 'registered', 'dispatched', 'in_progress', 'handled', 'verified']
 
 /** At least six digits, never cut (lpad would truncate the millionth case's number and codes would repeat). */
 const CODE_NUMBER = `(SELECT CASE WHEN length(n) < 6 THEN lpad(n, 6, '0') ELSE n END FROM (SELECT nextval('case_code_seq')::text AS n) s)`
@@ -157,8 +184,8 @@ const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements
  * category is inactive or the point lies outside every grid; the answer says which.
  *
  * Prepared under a name (planned once per connection: planning it costs about as much as running it). Its generic
- * plan is safe because every lookup in it is by the point (GIST) or a key; the possible-duplicates query is NOT in
- * here: its generic plan, not knowing the category, scans every open case of it (findPossibleDuplicates).
+ * plan is safe because every lookup in it is by the point (GIST) or a key (the duplicates' scan is fenced: see `d`).
+ * The possible duplicates come back with it, read from the snapshot before the insert.
  */
 export const INTAKE_SQL = `
   WITH f AS (
@@ -184,8 +211,11 @@ export const INTAKE_SQL = `
     INSERT INTO events (kind, region_path, payload)
     SELECT 'case:created', f.path, jsonb_build_object('case', $18::jsonb || jsonb_build_object('code', c.code, 'regions', f.chain))
       FROM c, f
-    RETURNING seq)
+    RETURNING seq),
+  -- Possible duplicates (duplicatesSql). The statement's snapshot is from before its own insert: the new case is not among them.
+  d AS (${duplicatesSql({ lon: '$1', lat: '$2', category: '$3', statuses: '$19', at: '$11', hours: '$20', radiusM: '$21', box: '$22' })})
   SELECT EXISTS (SELECT 1 FROM cat) AS "categoryActive",
+         (SELECT coalesce(json_agg(d ORDER BY d."distanceM", d."reportedAt" DESC), '[]') FROM d)::text AS duplicates,
          (SELECT level FROM f) AS "finestLevel",
          (SELECT code FROM c) AS code,
          (SELECT chain::text FROM f) AS chain,
@@ -194,11 +224,11 @@ export const INTAKE_SQL = `
          (SELECT CASE WHEN count(*) > 0 THEN pg_notify('${EVENTS_CHANNEL}', '') END FROM c)::text AS notified`
 
 export async function insertReportedCase(q: Queryable, c: NewCase): Promise<ReportedCase> {
-  const { rows } = await q.query<{ categoryActive: boolean; finestLevel: number | null; code: string | null; chain: string | null }>(
+  const { rows } = await q.query<{ categoryActive: boolean; finestLevel: number | null; code: string | null; chain: string | null; duplicates: string }>(
     INTAKE_SQL,
     [c.lon, c.lat, c.category, c.id, c.priority, c.description, c.address ?? null, c.source, c.reporter ?? null, c.owningLevel,
      c.reportedAt, c.department, c.dueAt, c.minLevel, c.actor, JSON.stringify(c.attachments), JSON.stringify(c.timelineData),
-     JSON.stringify(c.event)],
+     JSON.stringify(c.event), DUPLICATE_STATUSES, c.duplicates.hours, c.duplicates.radiusM, (c.duplicates.radiusM / 50) * 1e-3],
     { name: 'gc_case_intake' },
   )
   const r = rows[0]
@@ -207,6 +237,7 @@ export async function insertReportedCase(q: Queryable, c: NewCase): Promise<Repo
     finestLevel: r.finestLevel,
     code: r.code,
     regions: r.code && r.chain ? (JSON.parse(r.chain) as RegionRef[]) : [],
+    possibleDuplicates: (JSON.parse(r.duplicates) as Array<DuplicateCandidate>).map((d) => ({ ...d, reportedAt: new Date(d.reportedAt).toISOString() })),
   }
 }
 
@@ -318,30 +349,18 @@ export interface DuplicateCandidate {
   reportedAt: string
 }
 
-/** Open cases of the same category within `radiusM` metres reported in the `hours` before `at`, nearest first. */
+/** The possible duplicates of a case already stored (the simulator's centre checks before registering). */
 export async function findPossibleDuplicates(
   q: Queryable,
   c: { id: string; category: string; lon: number; lat: number; at: Date },
   radiusM = 50,
   hours = 24,
 ): Promise<DuplicateCandidate[]> {
-  // The geometry GIST index narrows by a box comfortably larger than the radius (1e-3° ≥ 97 m at these latitudes),
-  // then the exact geodesic distance decides. Prepared under a name (intake runs it for every report), so it runs on
-  // a generic plan: the OFFSET 0 fence keeps the box the only condition of the inner scan, so that plan is the GIST
-  // index whatever the parameters. Unfenced, a generic plan may walk the reported_at or category index instead, and
-  // read every case of the last day for each report.
   const { rows } = await q.query<DuplicateCandidate & { reportedAt: Date | string }>(
-    `WITH p AS (SELECT ST_SetSRID(ST_MakePoint($2, $3), 4326) AS g)
-     SELECT c.id, c.code, c.status, round(ST_Distance(c.location::geography, p.g::geography)::numeric, 1)::float8 AS "distanceM",
-            c.reported_at AS "reportedAt"
-       FROM (SELECT * FROM cases WHERE location && ST_Expand(ST_SetSRID(ST_MakePoint($2, $3), 4326), $9) OFFSET 0) c, p
-      WHERE c.id <> $1 AND c.category = $4 AND c.status = ANY($5::text[])
-        AND c.reported_at > $6::timestamptz - make_interval(hours => $7) AND c.reported_at <= $6::timestamptz
-        AND ST_DWithin(c.location::geography, p.g::geography, $8)
-      ORDER BY 4, c.reported_at DESC
-      LIMIT 10`,
-    [c.id, c.lon, c.lat, c.category, ['reported', 'registered', 'dispatched', 'in_progress', 'handled', 'verified'], c.at, hours, radiusM, (radiusM / 50) * 1e-3],
+    duplicatesSql({ notId: '$1', lon: '$2', lat: '$3', category: '$4', statuses: '$5', at: '$6', hours: '$7', radiusM: '$8', box: '$9' }),
+    [c.id, c.lon, c.lat, c.category, DUPLICATE_STATUSES, c.at, hours, radiusM, (radiusM / 50) * 1e-3],
     { name: 'gc_possible_duplicates' },
   )
   return rows.map((r) => ({ ...r, reportedAt: new Date(r.reportedAt).toISOString() }))
 }
+

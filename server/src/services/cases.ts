@@ -13,7 +13,6 @@ import { toWgs84 } from '../../../shared/geo/crs.ts'
 import type { AnyActionBody, Case, CaseCreate, CaseCreated, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { Queryable, Db } from '../db/types.ts'
 import {
-  findPossibleDuplicates,
   getCaseRow,
   insertReportedCase,
   insertTimeline,
@@ -116,20 +115,20 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   )
   const { code: _code, regions: _regions, ...event } = draft
   const intake = async (q: Queryable): Promise<CaseCreated> => {
-    // Before the write (so it cannot fail after the commit); the new case is not there yet.
-    const possibleDuplicates = await findPossibleDuplicates(q, { id, category: cat.code, lon, lat, at: now }, DUPLICATE_RADIUS_M, DUPLICATE_HOURS)
+    // One statement: the write, and the possible duplicates as they were before it.
     const r = await insertReportedCase(q, {
       id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
       source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
       reportedAt: now, dueAt, minLevel: CASE_MIN_LEVEL, actor: ctx.reporter ?? source,
       attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
+      duplicates: { radiusM: DUPLICATE_RADIUS_M, hours: DUPLICATE_HOURS },
     })
     if (!r.categoryActive) {
       categoryCache.delete(db)
       throw notActive(cat.code, 'category')
     }
     if (r.code === null) throw new HttpError(422, 'outside_grid', `the point (${lon}, ${lat}) lies outside every grid`, 'lon')
-    return { ...draft, code: r.code, regions: r.regions, possibleDuplicates }
+    return { ...draft, code: r.code, regions: r.regions, possibleDuplicates: r.possibleDuplicates }
   }
   // One statement is a transaction of its own.
   if (photos.length === 0 && !ctx.inTransaction) return intake(db)
