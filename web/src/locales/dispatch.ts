@@ -104,6 +104,8 @@ export const zh = {
   'dispatch.conflictCancel': '放弃我的操作',
   'dispatch.keys': '快捷键：↑↓/J K 切换 · Enter 详情 · A 派给最近 · 1–9 派给第 N 位 · E 吹哨 · X 勾选 · Esc 关闭',
   'dispatch.levelName': '{name}级',
+  'dispatch.actionReport': '上报',
+  'dispatch.actionOverdue': '超期',
 } as const
 
 export const en: Record<keyof typeof zh, string> = {
@@ -208,4 +210,6 @@ export const en: Record<keyof typeof zh, string> = {
   'dispatch.conflictCancel': 'Drop my action',
   'dispatch.keys': 'Keys: ↑↓/J K move · Enter detail · A nearest · 1–9 the Nth worker · E escalate · X tick · Esc close',
   'dispatch.levelName': '{name} level',
+  'dispatch.actionReport': 'Reported',
+  'dispatch.actionOverdue': 'Overdue',
 }
