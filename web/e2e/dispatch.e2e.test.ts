@@ -28,7 +28,7 @@ async function signedInContext(browser: Browser, url: string, username: string, 
 async function clickChildOnMap(page: Page, id: string): Promise<void> {
   await page.waitForFunction(() => {
     const m = (window as any).__gridcommand?.drillMap
-    return m && !m.isMoving() && m.loaded()
+    return m && !m.isMoving() && m.isStyleLoaded()
   }, undefined, { timeout: 60_000 })
   const at = await page.evaluate((regionId) => {
     const m = (window as any).__gridcommand.drillMap
@@ -87,6 +87,8 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     const created = await postJson(`${url}/api/cases`, { category: 'public_facilities.street_light', description: '浏览器调度测试：路灯', lon: s.lon, lat: s.lat })
     expect(created.status).toBe(201)
     caseId = created.body.id
+    // A second open case in the district, so the queue has somewhere to move to.
+    expect((await postJson(`${url}/api/cases`, { category: 'sanitation', description: '浏览器调度测试：垃圾', lon: s.lon, lat: s.lat })).status).toBe(201)
     const reg = await app.inject({ method: 'POST', url: `/api/cases/${caseId}/actions/register`, headers: { 'x-actor': 'e2e-setup', 'if-match': '"1"' }, payload: {} })
     expect(reg.statusCode, reg.body).toBe(200)
     const moved = await app.inject({
@@ -141,7 +143,7 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
   it('opens a micro-grid and a tab straight from the URL (shareable, reloadable)', async () => {
     const micro = chain[chain.length - 1]
     const page = await open('dispatcher-wucheng', 'gridcommand-demo', `/drill/${micro}?view=cases`)
-    await page.waitForSelector('[data-testid="drill-cases"]', { timeout: 60_000 })
+    await page.waitForSelector('[data-testid="drill-cases"]', { state: 'attached', timeout: 60_000 })
     await page.waitForSelector('[data-testid="drill-map"][data-map-ready="true"]', { timeout: 60_000 })
     await page.waitForSelector(`[data-testid="drill-map"][data-framed-on="${micro}"]`, { timeout: 60_000 })
     expect(await page.getAttribute('[data-testid="tab-cases"]', 'aria-selected')).toBe('true')
