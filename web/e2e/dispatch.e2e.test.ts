@@ -180,15 +180,17 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
   it('two dispatchers reassign the same case at once: one succeeds, the other sees who changed what', async () => {
     const [a, b] = contexts.slice(-2).map((c) => c.pages()[0])
     for (const p of [a, b]) await p.waitForSelector(`[data-testid="case-detail"][data-case-id="${caseId}"][data-version="3"]`, { timeout: 30_000 })
-    // Both press at the same moment on the version they both see (3): A gives it to worker 0, B to worker 2.
-    await Promise.all([
-      a.click(`[data-testid="candidate"][data-worker-id="${workers[0]}"] [data-testid="assign"]`),
-      b.click(`[data-testid="candidate"][data-worker-id="${workers[2]}"] [data-testid="assign"]`),
-    ])
-    const dialog = async (p: Page) => (await p.locator('[data-testid="conflict-dialog"]').count()) > 0
-    await expect.poll(async () => (await dialog(a)) || (await dialog(b)), { timeout: 30_000 }).toBe(true)
-    const [loser, winnerName, winnerWorker] = (await dialog(a)) ? [a, second, workers[2]] : [b, 'dispatcher-wucheng', workers[0]]
-    expect(await dialog(loser === a ? b : a)).toBe(false)
+    // B still shows version 3 when A's change lands: B's page is kept from re-reading the case (its detail GETs
+    // are held back), as when both press within the same second. A gives the case to worker 0, then B to worker 2.
+    await b.route(`**/api/cases/${caseId}`, (route) => route.abort())
+    await a.click(`[data-testid="candidate"][data-worker-id="${workers[0]}"] [data-testid="assign"]`)
+    await expect.poll(async () => (await app.inject(`/api/cases/${caseId}`)).json().version, { timeout: 30_000 }).toBe(4)
+    expect(await b.getAttribute('[data-testid="case-detail"]', 'data-version')).toBe('3')
+    await b.click(`[data-testid="candidate"][data-worker-id="${workers[2]}"] [data-testid="assign"]`)
+    await b.waitForSelector('[data-testid="conflict-dialog"]', { timeout: 30_000 })
+    await b.unroute(`**/api/cases/${caseId}`)
+    const [loser, winnerName, winnerWorker] = [b, 'dispatcher-wucheng', workers[0]]
+    expect(await a.locator('[data-testid="conflict-dialog"]').count()).toBe(0)
     const change = loser.locator('[data-testid="conflict-change"]').first()
     expect(await change.getAttribute('data-actor')).toBe(winnerName)
     expect(await change.getAttribute('data-action')).toBe('reassign')
