@@ -217,8 +217,10 @@ export const useDispatchStore = defineStore('dispatch', () => {
     else await escalate(p.attempt.reason, v)
   }
 
+  /** Drops the dispatcher's action; the case is re-read so the screen shows the state that won. */
   function dismissConflict(): void {
     conflict.value = null
+    if (selectedId.value) void reload(selectedId.value)
   }
 
   function workerName(id: string): string {
