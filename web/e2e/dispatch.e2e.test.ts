@@ -26,10 +26,17 @@ async function signedInContext(browser: Browser, url: string, username: string, 
 
 /** Clicks on the map where the child region `id` is drawn (a pixel whose rendered feature is that region). */
 async function clickChildOnMap(page: Page, id: string): Promise<void> {
-  await page.waitForFunction(() => {
-    const m = (window as any).__gridcommand?.drillMap
-    return m && !m.isMoving() && m.isStyleLoaded()
-  }, undefined, { timeout: 60_000 })
+  await page.waitForFunction(() => !!(window as any).__gridcommand?.drillMap, undefined, { timeout: 60_000 })
+  // Until the map has settled (the fly-to ended and the frame is drawn): 'idle', or at once if it already is.
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const m = (window as any).__gridcommand.drillMap
+        if (!m.isMoving() && m.areTilesLoaded() && !m._frameRequest) resolve()
+        else m.once('idle', () => resolve())
+        setTimeout(resolve, 20_000)
+      }),
+  )
   const at = await page.evaluate((regionId) => {
     const m = (window as any).__gridcommand.drillMap
     const canvas = m.getCanvas() as HTMLCanvasElement
@@ -207,9 +214,12 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     const a = contexts[contexts.length - 2].pages()[0]
     await a.click('[data-testid="queue-count"]') // focus on the page, not a control
     await a.waitForSelector(`[data-testid="case-detail"][data-case-id="${caseId}"][data-version="4"]`, { timeout: 30_000 })
-    await a.keyboard.press('j')
+    const order = await a.locator('[data-testid="queue-item"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-case-id')))
+    expect(order.length).toBeGreaterThanOrEqual(2)
+    const [away, back] = order.indexOf(caseId) < order.length - 1 ? ['j', 'k'] : ['k', 'j']
+    await a.keyboard.press(away)
     await expect.poll(() => a.getAttribute('[data-testid="case-detail"]', 'data-case-id'), { timeout: 30_000 }).not.toBe(caseId)
-    await a.keyboard.press('k')
+    await a.keyboard.press(back)
     await a.waitForSelector(`[data-testid="case-detail"][data-case-id="${caseId}"][data-version="4"]`, { timeout: 30_000 })
     await a.keyboard.press('e')
     await a.waitForSelector(`[data-testid="case-detail"][data-case-id="${caseId}"][data-version="5"]`, { timeout: 30_000 })
