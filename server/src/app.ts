@@ -198,6 +198,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   await app.register(regionProfileRoutes)
   await app.register(caseRoutes)
   await app.register(import('./routes/api/exports.ts'))
+  await app.register(import('./routes/api/dispatch.ts'))
   await app.register(import('./routes/api/workers.ts'))
   await app.register(import('./routes/api/cameras.ts'))
   await app.register(import('./routes/api/stats.ts'))

@@ -100,6 +100,21 @@ export const TimelineEntrySchema = Type.Object({
 })
 export type TimelineEntry = Static<typeof TimelineEntrySchema>
 
+/**
+ * 412 version_mismatch to an action (issue #8): who changed what since the version the caller acted on (the timeline
+ * entries after it, oldest first, at most 50) and the case as it is now — so a dispatcher never overwrites a
+ * colleague silently and never has to reload to see why.
+ */
+export const CaseConflictSchema = Type.Object({
+  error: Type.String(),
+  message: Type.Optional(Type.String()),
+  field: Type.Optional(Type.String()),
+  currentVersion: Type.Optional(Type.Integer()),
+  changes: Type.Optional(Type.Array(TimelineEntrySchema)),
+  case: Type.Optional(CaseSchema),
+})
+export type CaseConflict = Static<typeof CaseConflictSchema>
+
 export const PhotoRefSchema = Type.Object({ id: Type.String(), url: Type.String() })
 
 export const CaseDetailSchema = Type.Intersect([

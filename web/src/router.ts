@@ -8,6 +8,9 @@ import CommandCenterView from './views/CommandCenterView.vue'
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'wall', component: CommandCenterView },
+  // Issue #8: the drill-down (the region in the path, the tab in ?view=) and the dispatcher's workspace (?case=).
+  { path: '/drill/:regionId?', name: 'drill', component: () => import('./views/DrillView.vue') },
+  { path: '/dispatch', name: 'dispatch', component: () => import('./views/DispatchView.vue') },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 

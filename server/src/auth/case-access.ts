@@ -30,7 +30,8 @@ import { actorOf, ROLES, type AuthUser, type Role } from './roles.ts'
  * identity-less days, kept for the suites and tools that still use it. In AUTH_MODE=token they are answered 401.
  */
 export type CaseReach = 'scope' | 'assigned' | 'reported'
-export type CaseOp = 'read' | CaseAction
+/** `candidates`: who is near the case and which cameras see it (issue #8: positions and stream URLs, staff who steer cases). */
+export type CaseOp = 'read' | 'candidates' | CaseAction
 
 const S: readonly CaseReach[] = ['scope']
 const A: readonly CaseReach[] = ['assigned']
@@ -38,12 +39,13 @@ const R: readonly CaseReach[] = ['reported']
 
 export const CASE_ACCESS: Record<Role, Partial<Record<CaseOp, readonly CaseReach[]>>> = {
   /** Everything, within their scope region if they have one. */
-  admin: { read: S, ...Object.fromEntries(CASE_ACTIONS.map((a) => [a, S])) },
+  admin: { read: S, candidates: S, ...Object.fromEntries(CASE_ACTIONS.map((a) => [a, S])) },
   /** Reads everything (the wall); acts on nothing. */
-  commander: { read: S },
+  commander: { read: S, candidates: S },
   /** The loop of the cases in their district: register, dispatch, close, reopen, merge, whistle. */
   dispatcher: {
     read: ['scope', 'reported'],
+    candidates: S,
     register: S,
     reject: S,
     dispatch: S,
@@ -55,7 +57,7 @@ export const CASE_ACCESS: Record<Role, Partial<Record<CaseOp, readonly CaseReach
     note: S,
   },
   /** Street/community leader: reads their subtree, whistles (escalates), verifies or sends back the handling. */
-  leader: { read: ['scope', 'reported'], escalate: S, verify: S, send_back: S, note: S },
+  leader: { read: ['scope', 'reported'], candidates: S, escalate: S, verify: S, send_back: S, note: S },
   /**
    * Grid worker: sees their grid and what is assigned to them; accepts a case dispatched to them or to their grid
    * without a named worker (the service refuses another worker's case), handles only what is assigned to them.

@@ -293,6 +293,25 @@ export async function getTimeline(q: Queryable, caseId: string): Promise<Timelin
   return rows.map(toTimeline)
 }
 
+/** Most timeline entries a 412 answer carries. */
+export const MAX_CONFLICT_CHANGES = 50
+
+/**
+ * The timeline entries written after `version` of the case, oldest first. Version k is the state after the k-th
+ * entry of the case's own timeline: intake writes the first (version 1) and every action or scheduler step writes
+ * exactly one while it bumps the version (services/cases.ts applyEffect). A merge also writes `duplicate_merged` on
+ * its TARGET without touching the target's version, so those rows are not counted. Ordered by id (insertion
+ * order: the row lock serialises a case's writers), not by `at`, which follows the caller's clock.
+ */
+export async function changesSince(q: Queryable, caseId: string, version: number): Promise<TimelineEntry[]> {
+  const { rows } = await q.query<TimelineRow>(
+    `SELECT ${TIMELINE_COLUMNS} FROM case_events WHERE case_id = $1 AND action <> 'duplicate_merged'
+      ORDER BY id OFFSET $2 LIMIT $3`,
+    [caseId, Math.max(0, version), MAX_CONFLICT_CHANGES],
+  )
+  return rows.map(toTimeline)
+}
+
 export interface CaseFilter {
   statuses?: readonly CaseStatus[]
   /** Family codes match their children too. */

@@ -13,6 +13,7 @@ import { toWgs84 } from '../../../shared/geo/crs.ts'
 import type { AnyActionBody, Case, CaseCreate, CaseCreated, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { Queryable, Db } from '../db/types.ts'
 import {
+  changesSince,
   getCaseRow,
   insertReportedCase,
   insertTimeline,
@@ -336,8 +337,13 @@ export async function performAction(db: Db, caseId: string, action: CaseAction, 
       throw new HttpError(428, 'version_required', `send the case version you acted on (If-Match: "${row.version}" or body.version)`, 'version')
     }
     if (version !== row.version) {
+      // Who changed what since the caller's version, and the case as it is now (issue #8): the caller can show the
+      // conflict and decide again without another request. Only after the reach and role checks above.
+      const changes = version < row.version ? await changesSince(tx, row.id, version) : []
       throw new HttpError(412, 'version_mismatch', `case ${row.code} is at version ${row.version}, not ${version}: reload it and try again`, 'version', {
         currentVersion: row.version,
+        changes,
+        case: toCase(row, ctx.now),
       })
     }
     const allowed = allowedActions(row.status)

@@ -47,6 +47,9 @@ const reaches = (role: Role, where: Where) => where === 'in' || role === 'admin'
 const read: Expect = (role, where) => (reaches(role, where) ? 200 : 404)
 const act = (a: CaseAction): Expect => (role, where) => (!reaches(role, where) ? 404 : MAY_ACT[a].includes(role) ? 428 : 403)
 
+const MAY_SEE_CANDIDATES: Role[] = ['admin', 'commander', 'dispatcher', 'leader']
+const candidates: Expect = (role, where) => (!reaches(role, where) ? 404 : MAY_SEE_CANDIDATES.includes(role) ? 200 : 403)
+
 /** The matrix: route ("METHOD url" as registered) → expected status per role and case. */
 const MATRIX: Record<string, Expect> = {
   'POST /api/cases': () => 201, // anyone reports, anywhere
@@ -55,6 +58,12 @@ const MATRIX: Record<string, Expect> = {
   'GET /api/cases/:id': read,
   'HEAD /api/cases/:id': read,
   'POST /api/cases/:id/actions/:action': () => 404, // an unknown action
+  // Issue #8. Candidates (worker positions, camera streams): staff who steer cases, on a case they can read.
+  'GET /api/cases/:id/candidates': candidates,
+  'HEAD /api/cases/:id/candidates': candidates,
+  // Bulk escalation of the one case, without a version: 200 with a per-case result (428 in reach, 404 out of it) for
+  // roles that may escalate at all; 403 for the others, before any case is looked at.
+  'POST /api/cases/actions/bulk': (role) => (MAY_ACT.escalate.includes(role) ? 200 : 403),
   ...Object.fromEntries(CASE_ACTIONS.map((a) => [`POST /api/cases/:id/actions/${a}`, act(a)])),
 }
 /** Anonymous callers in AUTH_MODE=token: 401 everywhere but intake. */
@@ -149,7 +158,9 @@ function requestFor(f: Fixture, route: string, caseId: string, where: Where) {
   const [method, url] = route.split(' ') as ['GET' | 'HEAD' | 'POST', string]
   const action = /\/actions\/([a-z_:]+)$/.exec(url)?.[1]
   const payload =
-    url === '/api/cases'
+    url === '/api/cases/actions/bulk'
+      ? { action: 'escalate', reason: '测试', items: [{ id: caseId }] }
+      : url === '/api/cases'
       ? method === 'POST'
         ? { ...REPORT, ...(where === 'in' ? f.points.chengdong : f.points.duohu) }
         : undefined
@@ -174,6 +185,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
   it('agrees with the rule table of auth/case-access.ts', () => {
     for (const a of CASE_ACTIONS) expect([...rolesFor(a)].sort(), a).toEqual([...MAY_ACT[a]].sort())
     expect(rolesFor('read').sort()).toEqual([...ROLES].sort())
+    expect(rolesFor('candidates').sort()).toEqual([...MAY_SEE_CANDIDATES].sort())
     expect(Object.keys(CASE_ACCESS).sort()).toEqual([...ROLES].sort())
   })
 
@@ -195,7 +207,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
             // Out of reach reads exactly like a case that does not exist.
             expect(res.json(), route).toEqual({ error: 'case_not_found', message: `no case ${f.outCase}` })
           }
-          if (want === 403) expect(res.json().error).toBe('forbidden')
+          if (want === 403 && !route.startsWith('HEAD')) expect(res.json().error).toBe('forbidden')
         }
       }
     }
@@ -214,6 +226,22 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
       }
     }
     expect(wrong).toEqual([])
+  })
+
+  it('bulk actions: each case answered by its own reach, and no role gets past the gate it lacks', async () => {
+    const bulk = (user: string, ids: string[]) =>
+      f.app.inject({ method: 'POST', url: '/api/cases/actions/bulk', headers: bearer(f.users.get(user)!.token), payload: { action: 'escalate', reason: '测试', items: ids.map((id) => ({ id })) } })
+    const leader = await bulk('leader-chengdong', [f.inCase, f.outCase])
+    expect(leader.statusCode).toBe(200)
+    expect(leader.json().results.map((r: any) => [r.status, r.error])).toEqual([[428, 'version_required'], [404, 'case_not_found']])
+    // The 404 of a case out of reach reads like a missing one, and carries nothing of the case.
+    expect(leader.json().results[1]).toEqual({ id: f.outCase, ok: false, status: 404, error: 'case_not_found', message: `no case ${f.outCase}` })
+    for (const user of ['commander', 'worker-chengdong', 'resident-li']) expect((await bulk(user, [f.inCase])).statusCode, user).toBe(403)
+    const dispatch = await f.app.inject({
+      method: 'POST', url: '/api/cases/actions/bulk', headers: bearer(f.users.get('leader-chengdong')!.token),
+      payload: { action: 'dispatch', department: 'gas', items: [{ id: f.inCase }] },
+    })
+    expect(dispatch.statusCode).toBe(403)
   })
 
   it('a missing case and a case out of reach answer the same 404', async () => {

@@ -8,6 +8,7 @@ import {
   CaseCreatedSchema,
   CaseDetailSchema,
   CaseListSchema,
+  CaseConflictSchema,
   CaseSchema,
   type AnyActionBody,
   type CaseCreated,
@@ -178,7 +179,7 @@ export default async function caseRoutes(app: GcApp) {
           params: IdParams,
           body: ACTION_BODIES[action] as TSchema,
           headers: Type.Object({ 'if-match': Type.Optional(Type.String()), 'x-actor': Type.Optional(Type.String()) }),
-          response: { 200: CaseSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 422: ErrorSchema, 428: ErrorSchema },
+          response: { 200: CaseSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: CaseConflictSchema, 422: ErrorSchema, 428: ErrorSchema },
         },
       },
       async (req, reply) => {

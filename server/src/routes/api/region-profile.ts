@@ -2,7 +2,8 @@ import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { RegionProfileSchema } from '../../../../shared/schemas/region.ts'
 import type { GcApp } from '../../app.ts'
-import { regionProfile } from '../../repos/region-profile.ts'
+import { regionPerformance, regionProfile } from '../../repos/region-profile.ts'
+import { inScope } from '../../auth/guards.ts'
 
 export default async function regionProfileRoutes(app: GcApp) {
   app.get(
@@ -14,14 +15,20 @@ export default async function regionProfileRoutes(app: GcApp) {
       },
     },
     async (req, reply) => {
-      const profile = await regionProfile(app.db, req.params.id)
+      const now = app.now()
+      const profile = await regionProfile(app.db, req.params.id, now)
       if (!profile) return reply.code(404).send({ error: 'not_found', message: `no region ${req.params.id}` })
       // The grid card is public (boundaries, counts, who the chief is), the chief's phone number is not: staff who
       // signed in see it; residents and anonymous callers do not (in AUTH_MODE=dev-header a caller without a token
       // is the unscoped stand-in and sees it, as everywhere else).
       const staff = req.user ? req.user.role !== 'resident' : app.auth.options.mode === 'dev-header'
       if (!staff && profile.staff.chief) profile.staff.chief = { ...profile.staff.chief, phone: null }
-      return profile
+      // Issue #8: who serves here and how the region performs are for staff whose scope holds the region (the rule of
+      // GET /api/stats and /api/workers); the card stays public. The rank lists the siblings' scores (aggregates only).
+      const path = profile.chain.map((r) => r.id).join('.')
+      const reaches = staff && (!req.user || inScope(req.user, path))
+      if (!reaches) return { ...profile, members: null, performance: null }
+      return { ...profile, performance: await regionPerformance(app.db, profile, now) }
     },
   )
 }
