@@ -172,6 +172,22 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
       await p.waitForSelector(`[data-testid="map-worker"][data-worker-id="${workers[1]}"]`, { timeout: 30_000 })
       await p.waitForSelector(`[data-testid="queue-item"][data-case-id="${caseId}"]`, { timeout: 30_000 })
     }
+    // A candidate moves meanwhile (workers:moved): their marker follows on the map at once, and is no longer stale.
+    const here = (await app.inject(`/api/cases/${caseId}`)).json()
+    const to = { lon: here.lon - 0.0011, lat: here.lat + 0.0007 }
+    const moved = await app.inject({ method: 'POST', url: '/api/workers/positions', payload: { positions: [{ workerId: workers[0], ...to, status: 'on_duty' }] } })
+    expect(moved.statusCode, moved.body).toBe(200)
+    await a.waitForSelector(`[data-testid="map-worker"][data-worker-id="${workers[0]}"][data-live="true"]`, { timeout: 30_000 })
+    const shown = await a.evaluate((id) => {
+      const m = (window as any).__gridcommand.dispatchMap
+      const el = document.querySelector(`[data-testid="map-worker"][data-worker-id="${id}"]`) as HTMLElement
+      const r = el.getBoundingClientRect()
+      const c = m.getCanvas().getBoundingClientRect()
+      return m.unproject([r.left + r.width / 2 - c.left, r.top + r.height / 2 - c.top]).toArray() as [number, number]
+    }, workers[0])
+    // Where the marker's centre is on the map: within a few metres (half a marker) of the new fix.
+    expect(Math.abs(shown[0] - to.lon)).toBeLessThan(0.0003)
+    expect(Math.abs(shown[1] - to.lat)).toBeLessThan(0.0003)
     await a.screenshot({ path: `${ARTIFACTS}dispatch-a-before.png` })
     await a.click(`[data-testid="map-worker"][data-worker-id="${workers[1]}"]`)
     await a.waitForSelector(`[data-testid="detail-assignee"][data-assignee-id="${workers[1]}"]`, { timeout: 30_000 })

@@ -17,6 +17,9 @@ const app = createApp(App)
 app.use(pinia)
 const router = makeRouter()
 app.use(router)
+// Debug handle (devtools, end-to-end tests): harmless, never used by the app itself. Made before mounting, so that
+// views mounted while the session is still being restored can hang their maps on it; `realtime` joins below.
+window.__gridcommand = { pinia, router }
 app.mount('#app')
 
 const session = useSessionStore(pinia)
@@ -34,6 +37,4 @@ watch(
   { immediate: true },
 )
 const realtime = startRealtime(pinia)
-
-// Debug handle (devtools, end-to-end tests): harmless, never used by the app itself.
-window.__gridcommand = { pinia, realtime, router }
+window.__gridcommand.realtime = realtime
