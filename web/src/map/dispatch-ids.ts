@@ -2,9 +2,10 @@
  * Source and layer ids of the drill-down and dispatch maps (issue #8): separate maps from the wall's, so their ids
  * live here rather than in layer-ids.ts (the wall's), spelled once.
  */
-export const DISPATCH_SOURCE = { cases: 'gc-dispatch-cases', radius: 'gc-dispatch-radius' } as const
+export const DISPATCH_SOURCE = { cases: 'gc-dispatch-cases', radius: 'gc-dispatch-radius', grids: 'gc-dispatch-grids' } as const
 export const DISPATCH_LAYER = {
   cases: 'gc-dispatch-cases',
+  gridLines: 'gc-dispatch-grid-lines',
   radiusFill: 'gc-dispatch-radius-fill',
   radiusLine: 'gc-dispatch-radius-line',
 } as const
