@@ -68,6 +68,7 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
   let caseId = ''
   let workers: string[] = []
   let second = ''
+  let spot = { lon: 0, lat: 0 }
 
   beforeAll(async () => {
     await ensureWebBuild((m) => console.log(m.replace('[gridcommand]', '[e2e]')))
@@ -81,7 +82,7 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     )
     chain = rows[0].path.split('.')
     // A case at a camera in a grid of 婺城区 with at least three workers, registered; three workers moved next to it.
-    const spot = await db.query<{ lon: number; lat: number; workers: string[] }>(
+    const found = await db.query<{ lon: number; lat: number; workers: string[] }>(
       `SELECT ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
               (SELECT array_agg(w.id ORDER BY w.id) FROM workers w WHERE w.region_id = g.id) AS workers
          FROM cameras c JOIN regions g ON nlevel(c.region_path) >= 4 AND g.id = ltree2text(subpath(c.region_path, 3, 1))
@@ -89,8 +90,9 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
         ORDER BY c.id OFFSET 11 LIMIT 1`,
       [DISTRICT],
     )
-    const s = spot.rows[0]
+    const s = found.rows[0]
     workers = s.workers.slice(0, 3)
+    spot = { lon: s.lon, lat: s.lat }
     const created = await postJson(`${url}/api/cases`, { category: 'public_facilities.street_light', description: '浏览器调度测试：路灯', lon: s.lon, lat: s.lat })
     expect(created.status).toBe(201)
     caseId = created.body.id
@@ -242,4 +244,49 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     expect((await app.inject(`/api/cases/${caseId}`)).json()).toMatchObject({ version: 5, owningLevel: 3, escalations: 1 })
     await a.screenshot({ path: `${ARTIFACTS}dispatch-keyboard-escalated.png` })
   }, 150_000)
+
+  /** A new case at the spot, registered (ready to dispatch): its id. */
+  async function registeredCase(description: string): Promise<string> {
+    const res = await postJson(`${url}/api/cases`, { category: 'sanitation', description, lon: spot.lon + 0.0002, lat: spot.lat - 0.0001 })
+    expect(res.status).toBe(201)
+    const reg = await app.inject({ method: 'POST', url: `/api/cases/${res.body.id}/actions/register`, headers: { 'x-actor': 'e2e-setup', 'if-match': '"1"' }, payload: {} })
+    expect(reg.statusCode, reg.body).toBe(200)
+    return res.body.id
+  }
+
+  it('drags a case onto a worker on the map to assign it; bulk-dispatches two ticked cases to one worker', async () => {
+    const dragged = await registeredCase('浏览器调度测试：拖拽派单')
+    const a = await open('dispatcher-wucheng', 'gridcommand-demo', `/dispatch?case=${dragged}`)
+    await a.waitForSelector(`[data-testid="case-detail"][data-case-id="${dragged}"]`, { timeout: 60_000 })
+    await a.waitForSelector('[data-testid="dispatch-map"][data-map-ready="true"]', { timeout: 60_000 })
+    const target = `[data-testid="map-worker"][data-worker-id="${workers[2]}"]`
+    await a.waitForSelector(target, { timeout: 30_000 })
+    await a.waitForFunction(() => !(window as any).__gridcommand.dispatchMap.isMoving(), undefined, { timeout: 30_000 })
+    const centre = async (sel: string) => {
+      const b = (await a.locator(sel).boundingBox())!
+      return { x: b.x + b.width / 2, y: b.y + b.height / 2 }
+    }
+    const from = await centre(`[data-testid="map-case-pin"][data-case-id="${dragged}"]`)
+    const to = await centre(target)
+    await a.mouse.move(from.x, from.y)
+    await a.mouse.down()
+    for (let i = 1; i <= 12; i++) await a.mouse.move(from.x + ((to.x - from.x) * i) / 12, from.y + ((to.y - from.y) * i) / 12)
+    await a.mouse.up()
+    await a.waitForSelector(`[data-testid="detail-assignee"][data-assignee-id="${workers[2]}"]`, { timeout: 30_000 })
+    expect((await app.inject(`/api/cases/${dragged}`)).json()).toMatchObject({ status: 'dispatched', assigneeId: workers[2] })
+
+    // Bulk: tick two more cases in the queue, give both to one worker from the candidates list.
+    const bulk = [await registeredCase('浏览器调度测试：批量一'), await registeredCase('浏览器调度测试：批量二')]
+    for (const id of bulk) {
+      await a.waitForSelector(`[data-testid="queue-item"][data-case-id="${id}"]`, { timeout: 30_000 })
+      await a.click(`[data-testid="queue-item"][data-case-id="${id}"] [data-testid="queue-check"]`)
+    }
+    await a.waitForSelector('[data-testid="bulk-count"]')
+    await a.click(`[data-testid="candidate"][data-worker-id="${workers[0]}"] [data-testid="bulk-assign"]`)
+    for (const id of bulk) {
+      await expect.poll(async () => (await app.inject(`/api/cases/${id}`)).json().assigneeId, { timeout: 30_000 }).toBe(workers[0])
+      await a.waitForSelector(`[data-testid="queue-item"][data-case-id="${id}"][data-version="3"]`, { timeout: 30_000 })
+    }
+    await a.screenshot({ path: `${ARTIFACTS}dispatch-bulk.png` })
+  }, 180_000)
 })
