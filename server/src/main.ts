@@ -1,3 +1,4 @@
+import { pruneUnattachedPhotos, UNATTACHED_PHOTO_HOURS } from './services/photos.ts'
 import { join } from 'node:path'
 import { buildApp } from './app.ts'
 import { loadJwtSecret } from './auth/tokens.ts'
@@ -61,6 +62,16 @@ export async function main(): Promise<void> {
     onError: (err) => app.log.error(err, 'escalation pass failed'),
     onPass: (r) => r.escalated + r.flagged > 0 && app.log.info(`escalation pass: ${r.escalated} escalated, ${r.flagged} overdue at the top level`),
   })
+  // Photos uploaded but never named by a report are removed after a day (services/photos.ts), hourly.
+  const uploadsDir = join(config.dataDir, 'uploads')
+  const prunePhotos = () =>
+    void pruneUnattachedPhotos(db, uploadsDir, new Date()).then(
+      (n) => n > 0 && app.log.info(`removed ${n} photos never attached to a report within ${UNATTACHED_PHOTO_HOURS} h`),
+      (err) => app.log.error(err, 'photo pruning failed'),
+    )
+  prunePhotos()
+  const photoJanitor = setInterval(prunePhotos, 3600_000)
+  photoJanitor.unref()
   const sim = config.simulate ? startSimulator(db, { rate: config.simRate, log: app.log }) : undefined
   const patrol = config.simulate ? await (await import('./simulator/patrol.ts')).startPatrolFromEnv(db, app.log) : undefined
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
@@ -74,6 +85,7 @@ export async function main(): Promise<void> {
     await sim?.stop()
     await patrol?.stop()
     await scheduler.stop()
+    clearInterval(photoJanitor)
     await app.close()
     await realtimeDb?.close()
     await redis?.client.quit().catch(() => {})

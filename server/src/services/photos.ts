@@ -219,3 +219,21 @@ export async function attachPhotos(tx: Queryable, caseId: string, photoIds: stri
   if (fresh.length > 0) await setPhotosCase(tx, caseId, fresh)
   return ids.map((id) => toPhoto(byId.get(id)!))
 }
+
+/** How long an uploaded photo waits to be attached to a case before pruneUnattachedPhotos removes it. */
+export const UNATTACHED_PHOTO_HOURS = 24
+
+/**
+ * Removes photos uploaded more than `olderThanHours` ago that were never attached to a case: their rows in ONE
+ * statement (a photo being attached at that moment is locked by attachPhotos, and the delete re-checks case_id after
+ * the lock, so an attached photo is never removed), then their files. An upload is part of a report only once the
+ * report names it; the client is told the photo's id at once and has a day to send the report. Returns how many.
+ */
+export async function pruneUnattachedPhotos(db: Db, uploadsDir: string, now: Date, olderThanHours = UNATTACHED_PHOTO_HOURS): Promise<number> {
+  const { rows } = await db.query<{ id: string; mime: PhotoMime }>(
+    `DELETE FROM photos WHERE case_id IS NULL AND created_at < $1::timestamptz - make_interval(hours => $2) RETURNING id, mime`,
+    [now, olderThanHours],
+  )
+  await removeQuietly(rows.map((r) => photoPath(uploadsDir, r.id, r.mime)))
+  return rows.length
+}

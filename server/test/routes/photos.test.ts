@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type GcApp } from '../../src/app.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
 import { HttpError } from '../../src/services/http-error.ts'
-import { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_CASE, attachPhotos, sanitizeFilename } from '../../src/services/photos.ts'
+import { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_CASE, attachPhotos, pruneUnattachedPhotos, sanitizeFilename } from '../../src/services/photos.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { startServer } from '../../../test/support/server.ts'
 import * as img from '../fixtures/images.ts'
@@ -256,6 +256,30 @@ describe.each(DB_MODES)('photos API (%s)', (mode) => {
     const bad = await app.inject('/api/photos/..%2F..%2Fetc%2Fpasswd')
     expect(bad.statusCode).toBe(400)
     expect(bad.json()).toMatchObject({ field: 'id' })
+  })
+
+  it('prunes photos never attached to a report after a day, files and rows; attached ones stay', async () => {
+    const one = await img.jpeg()
+    const up = await upload([photo(one), photo(one)])
+    expect(up.statusCode).toBe(201)
+    const [kept, orphan] = up.json().photos.map((p: any) => p.id) as string[]
+    const report = await app.inject({
+      method: 'POST',
+      url: '/api/cases',
+      payload: { category: 'sanitation', description: '带照片的上报', lon: 119.644077, lat: 29.0709078, photos: [kept] },
+    })
+    expect(report.statusCode, report.body).toBe(201)
+    const fileOf = (id: string) => filesUnder(root).find((f) => f.includes(id))
+    expect(fileOf(orphan)).toBeDefined()
+    // Not a day old yet: nothing of ours goes.
+    await pruneUnattachedPhotos(db, uploadsDir, new Date())
+    expect((await app.inject(`/api/photos/${orphan}`)).statusCode).toBe(200)
+    // A day and an hour later: the orphan's row and file are gone, the attached photo is untouched.
+    expect(await pruneUnattachedPhotos(db, uploadsDir, new Date(Date.now() + 25 * 3600_000))).toBeGreaterThanOrEqual(1)
+    expect((await app.inject(`/api/photos/${orphan}`)).statusCode).toBe(404)
+    expect(fileOf(orphan)).toBeUndefined()
+    expect((await app.inject(`/api/photos/${kept}`)).statusCode).toBe(200)
+    expect(fileOf(kept)).toBeDefined()
   })
 
   describe('attachPhotos', () => {
