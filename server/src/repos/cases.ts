@@ -5,7 +5,6 @@ import type { RegionRef } from '../../../shared/schemas/region.ts'
 import type { Queryable } from '../db/types.ts'
 import { caseReachSql } from '../auth/case-access.ts'
 import type { AuthUser } from '../auth/roles.ts'
-import { EVENTS_CHANNEL } from './events.ts'
 import { SqlBuilder, page } from './sql.ts'
 
 /** Select list aliased to the shared Case shape; the region chain comes from the ids stored at report time. */
@@ -180,8 +179,9 @@ const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements
 /**
  * Intake in ONE statement (so, without an explicit transaction, one round trip and its own transaction): resolve
  * the point on region_parts (the rule of repos/resolve.ts, in this statement's snapshot), insert the case in status
- * `reported`, its first timeline row and the `case:created` event, and NOTIFY the relay. Nothing is written when the
- * category is inactive or the point lies outside every grid; the answer says which.
+ * `reported`, its first timeline row and the `case:created` event. Nothing is written when the category is inactive
+ * or the point lies outside every grid; the answer says which. It does NOT notify the relays: the caller does, after
+ * the commit (repos/events.ts wakeRelays explains why).
  *
  * Prepared under a name (planned once per connection: planning it costs about as much as running it). Its generic
  * plan is safe because every lookup in it is by the point (GIST) or a key (the duplicates' scan is fenced: see `d`).
@@ -220,8 +220,7 @@ export const INTAKE_SQL = `
          (SELECT code FROM c) AS code,
          (SELECT chain::text FROM f) AS chain,
          (SELECT count(*) FROM t)::int AS timeline,
-         (SELECT count(*) FROM e)::int AS events,
-         (SELECT CASE WHEN count(*) > 0 THEN pg_notify('${EVENTS_CHANNEL}', '') END FROM c)::text AS notified`
+         (SELECT count(*) FROM e)::int AS events`
 
 export async function insertReportedCase(q: Queryable, c: NewCase): Promise<ReportedCase> {
   const { rows } = await q.query<{ categoryActive: boolean; finestLevel: number | null; code: string | null; chain: string | null; duplicates: string }>(

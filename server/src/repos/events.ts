@@ -25,6 +25,38 @@ export async function appendEvent(tx: Queryable, kind: string, regionPath: strin
   return rows[0].seq
 }
 
+/**
+ * Wakes every relay (NOTIFY on EVENTS_CHANNEL, no payload) for events already committed by a transaction that did not
+ * notify itself — the intake path (services/cases.ts reportCase), PostgreSQL's busiest writer. Why not in the
+ * transaction: a transaction that NOTIFYs takes PostgreSQL's notify-queue lock at commit and holds it until the commit
+ * is done, WAL flush included, so every notifying commit waits for the one before it (no group commit): at hundreds of
+ * reports a second that queue is where reports stall. Here the NOTIFY is a statement of its own, with no write and
+ * so no flush, sent after the commit. At most one is in flight per database handle; wake-ups meanwhile fold into one
+ * more. Never awaited by the caller and never thrown: if it is lost (connection gone, process killed after the
+ * commit), the relays' poll (relay.ts, every second) still finds the events.
+ */
+const wakers = new WeakMap<Db, { inflight: boolean; again: boolean }>()
+export function wakeRelays(db: Db): void {
+  let w = wakers.get(db)
+  if (!w) wakers.set(db, (w = { inflight: false, again: false }))
+  if (w.inflight) {
+    w.again = true
+    return
+  }
+  w.inflight = true
+  const state = w
+  const send = (): void => {
+    db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).then(done, done)
+  }
+  const done = (): void => {
+    if (state.again) {
+      state.again = false
+      send()
+    } else state.inflight = false
+  }
+  send()
+}
+
 export interface RelayRead {
   events: LoggedEvent[]
   /** pg_snapshot_xmin of the statement's snapshot: every transaction with a smaller id had ended when it was taken. */

@@ -12,6 +12,7 @@ import { CASE_MIN_LEVEL } from '../../../shared/domain/levels.ts'
 import { toWgs84 } from '../../../shared/geo/crs.ts'
 import type { AnyActionBody, Case, CaseCreate, CaseCreated, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { Queryable, Db } from '../db/types.ts'
+import { wakeRelays } from '../repos/events.ts'
 import {
   changesSince,
   getCaseRow,
@@ -131,14 +132,18 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
     if (r.code === null) throw new HttpError(422, 'outside_grid', `the point (${lon}, ${lat}) lies outside every grid`, 'lon')
     return { ...draft, code: r.code, regions: r.regions, possibleDuplicates: r.possibleDuplicates }
   }
-  // One statement is a transaction of its own.
-  if (photos.length === 0 && !ctx.inTransaction) return intake(db)
-  return db.transaction(async (tx) => {
-    const created = await intake(tx)
-    await attachPhotos(tx, id, photos, 'photos', ctx.reporter ?? null)
-    await ctx.inTransaction?.(tx, created)
-    return created
-  })
+  // One statement is a transaction of its own. The relays are woken once it has committed (wakeRelays).
+  const created =
+    photos.length === 0 && !ctx.inTransaction
+      ? await intake(db)
+      : await db.transaction(async (tx) => {
+          const c = await intake(tx)
+          await attachPhotos(tx, id, photos, 'photos', ctx.reporter ?? null)
+          await ctx.inTransaction?.(tx, c)
+          return c
+        })
+  wakeRelays(db)
+  return created
 }
 
 export interface ActionContext {
