@@ -217,6 +217,8 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
       await act(id, 'close')
     }
     for (const id of ids.slice(4, 8)) await act(id, 'register')
+    // Two of them dispatched and still open: the department filter has open cases to show.
+    for (const id of ids.slice(4, 6)) await act(id, 'dispatch', { department: 'municipal_gardens' })
 
     browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 1920, height: 1080 } })
@@ -328,7 +330,7 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
 
   it('a department picked on its ranking filters the feed to its cases', async () => {
     const ranking = await json('/api/stats/ranking?by=department')
-    const dept = ranking.groups.find((g: { reported: number }) => g.reported > 0)
+    const dept = ranking.groups.find((g: { key: string }) => g.key === 'municipal_gardens')
     expect(dept, 'the set-up dispatched cases to a department').toBeTruthy()
     const item = page.locator(`[data-testid="dept-rank-item"][data-department="${dept.key}"]`)
     expect(await item.textContent()).toContain(dept.name)
@@ -336,6 +338,9 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     await page.waitForSelector('[data-testid="filter-department"]')
     const open = (await json('/api/cases?status=open&limit=500')).cases as Array<{ id: string; department: string | null }>
     const expected = open.filter((c) => c.department === dept.key).map((c) => c.id).sort()
+    expect(expected.length, 'open cases of the department').toBeGreaterThan(0)
+    // The map shows the same cases: the case layer's filter names the department.
+    await expect.poll(() => page.evaluate(() => JSON.stringify((window as any).__gridcommand.map.getFilter('gc-case-circle')))).toContain(`"${dept.key}"`)
     await expect.poll(async () => (await page.$$eval('[data-testid="case-item"]', (els) => els.map((e) => e.getAttribute('data-case-id')))).sort()).toEqual(expected.slice(0, 40))
     await page.click('[data-testid="filter-clear"]')
     await page.waitForSelector('[data-testid="filter-department"]', { state: 'detached' })
@@ -380,7 +385,14 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
         await p.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 90_000 })
       } else await p.setViewportSize({ width: s.width, height: s.height })
       await p.waitForFunction(() => document.querySelector('[data-testid="kpi-reported-today"]')?.getAttribute('data-value'), undefined, { timeout: 30_000 })
-      // Drawn at this size: the map idle after the resize, then one more frame for the charts' resize observers.
+      // Drawn at this size: the map resized (its canvas as big as its box; it frames the area again then), idle, and
+      // one more frame for the charts' resize observers.
+      await p.waitForFunction(() => {
+        const m = (window as any).__gridcommand.map
+        const c = m.getCanvas()
+        const box = m.getContainer()
+        return c.clientWidth === box.clientWidth && c.clientHeight === box.clientHeight
+      })
       await p.evaluate(() => new Promise<void>((resolve) => {
         const m = (window as any).__gridcommand.map
         m.once('idle', () => requestAnimationFrame(() => resolve()))
