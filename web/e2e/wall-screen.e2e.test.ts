@@ -422,7 +422,7 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
         await page.waitForFunction(() => document.documentElement.lang === 'en')
       }
     }
-    await page.screenshot({ path: `${ARTIFACTS}wall-en.png` })
+    await page.screenshot({ path: `${ARTIFACTS}wall-en-1920x1080.png` })
     await page.click('[data-testid="lang-switch"]')
   }, 60_000)
 
