@@ -285,7 +285,13 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
 
     // A click on a grid of the map selects its street: the grid under the point is the one the click picks.
     const target = (await json('/api/cases?status=open&limit=1')).cases[0]
+    const communityLabels = () => page.evaluate(() => (window as any).__gridcommand.wallMap.communityLabelCount as number)
+    await jumpAndSettle(page, target.lon, target.lat, 11)
+    expect(await communityLabels(), 'no community names at z11').toBe(0)
     await jumpAndSettle(page, target.lon, target.lat, 13)
+    // Zoomed in: every community has its name on the map.
+    const communities = (await json('/api/regions?level=3')).features.length
+    await expect.poll(communityLabels).toBe(communities)
     const pt = await pagePoint(page, target.lon, target.lat)
     const gridUnder = await page.evaluate(
       ([x, y]) => (window as any).__gridcommand.map.queryRenderedFeatures([x, y], { layers: ['gc-grid-fill'] })[0]?.properties?.id as string | undefined,

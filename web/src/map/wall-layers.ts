@@ -141,6 +141,8 @@ export class WallMapController {
   private lastCamerasVisible = false
   /** Flushes applied (the bench and tests read it: one per frame at most, whatever the event rate). */
   flushes = 0
+  /** Community names drawn by the last flush (0 below COMMUNITY_LABEL_MIN_ZOOM or with boundaries off). */
+  communityLabelCount = 0
 
   constructor(
     private readonly map: MapLibreMap,
@@ -163,6 +165,7 @@ export class WallMapController {
     this.flushes++
     this.applyMapLibre(s)
     this.lastCamerasVisible = s.layers.cameras
+    this.communityLabelCount = s.layers.boundaries ? s.communityLabels.length : 0
     this.overlay.setProps({ layers: this.deckLayers(s) })
   }
 
