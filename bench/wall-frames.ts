@@ -231,13 +231,20 @@ async function main(): Promise<void> {
     const flushes = await wall.evaluate(() => (window as any).__gridcommand.wallMap?.flushes ?? 0)
     const n = samples.length
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length
-    const tx = samples.map((s) => s.t)
     const ty = samples.map((s) => s.mb)
-    const slope = n > 1 ? samples.reduce((s, p) => s + (p.t - mean(tx)) * (p.mb - mean(ty)), 0) / samples.reduce((s, p) => s + (p.t - mean(tx)) ** 2, 0) : 0
+    /** Least-squares MB per minute over these samples. */
+    const slopeOf = (ps: typeof samples) => {
+      if (ps.length < 2) return 0
+      const mt = mean(ps.map((p) => p.t))
+      const mm = mean(ps.map((p) => p.mb))
+      return ps.reduce((s, p) => s + (p.t - mt) * (p.mb - mm), 0) / ps.reduce((s, p) => s + (p.t - mt) ** 2, 0)
+    }
+    const slope = slopeOf(samples)
     const half = Math.max(1, Math.floor(n / 2))
     console.log(`\nJS heap after GC, wall, ${MINUTES} min at ${RATE} events/s (${Math.round(RATE * MINUTES * 60)} events; ${flushes} layer rebuilds):`)
     console.log(`first ${samples[0]?.mb.toFixed(1)} MB, last ${samples.at(-1)?.mb.toFixed(1)} MB, min ${Math.min(...ty).toFixed(1)}, max ${Math.max(...ty).toFixed(1)}; ` +
-      `mean of first half ${mean(ty.slice(0, half)).toFixed(1)} MB vs second half ${mean(ty.slice(half)).toFixed(1)} MB; slope ${slope.toFixed(2)} MB/min`)
+      `mean of first half ${mean(ty.slice(0, half)).toFixed(1)} MB vs second half ${mean(ty.slice(half)).toFixed(1)} MB; slope ${slope.toFixed(2)} MB/min ` +
+      `(second half alone ${slopeOf(samples.slice(half)).toFixed(2)} MB/min)`)
   } finally {
     await browser.close()
     await app.close()

@@ -94,6 +94,7 @@ export type LoopFigures = Static<typeof LoopFiguresSchema>
 export const LoopGroupSchema = Type.Object({
   key: Type.String({ description: 'region id, category code or YYYY-MM-DD' }),
   name: Nullable(Type.String({ description: 'region name or category name (zh); null for days' })),
+  nameEn: Type.Optional(Nullable(Type.String({ description: 'department rankings: the English name' }))),
   ...figureProperties,
 })
 export type LoopGroup = Static<typeof LoopGroupSchema>

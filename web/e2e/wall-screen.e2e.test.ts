@@ -8,7 +8,8 @@ import { ARTIFACTS, HAVE_BROWSER, launchChromium } from './browser.ts'
 
 /**
  * The command-center wall (issue #7) in Chromium: true figures, live updates, cross-filtering, the tour, and the
- * layout at 1920×1080, 3840×2160, 3840×1080 (32:9) and 150 % zoom (screenshots in artifacts/e2e/wall-*.png).
+ * layout at 1920×1080, 3840×2160, 3840×1080 (32:9), 5760×2160 and 150 % zoom (screenshots in artifacts/e2e/wall-*.png),
+ * and the contrast of every text against what lies behind it.
  */
 const CATEGORIES = ['public_facilities.road', 'sanitation.garbage', 'safety_hazard', 'city_appearance.street_vending', 'dispute.labour', 'livelihood.elderly']
 
@@ -22,6 +23,7 @@ const SIZES: Sizes[] = [
   { name: '1920x1080', width: 1920, height: 1080, scale: 1 },
   { name: '3840x2160', width: 3840, height: 2160, scale: 1 },
   { name: '3840x1080', width: 3840, height: 1080, scale: 1 },
+  { name: '5760x2160', width: 5760, height: 2160, scale: 1 },
   // 150 % browser zoom on a 1080p screen: 1280×720 CSS px at a device pixel ratio of 1.5.
   { name: 'zoom150', width: 1280, height: 720, scale: 1.5 },
 ]
@@ -63,6 +65,79 @@ function layoutReport() {
   }
 }
 
+/**
+ * WCAG 2 contrast of every visible text in the page against what lies behind it, from computed styles: background
+ * colours and gradient stops are composited from the page's background up to the text's element (a gradient counts
+ * by its worst stop). Texts drawn straight over the map imagery are skipped when they carry a halo (text-shadow):
+ * their backdrop is the map, not a CSS colour. Returns the texts under `min`.
+ */
+function contrastReport(min: number) {
+  type RGBA = [number, number, number, number]
+  const parse = (c: string): RGBA[] =>
+    [...c.matchAll(/rgba?\(([^)]+)\)/g)].map((m) => {
+      const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number)
+      return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]
+    })
+  const over = (f: RGBA, b: RGBA): RGBA => {
+    const a = f[3]
+    return [f[0] * a + b[0] * (1 - a), f[1] * a + b[1] * (1 - a), f[2] * a + b[2] * (1 - a), 1]
+  }
+  const lum = (c: RGBA) => {
+    const ch = (v: number) => {
+      const x = v / 255
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4
+    }
+    return 0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2])
+  }
+  const ratio = (a: RGBA, b: RGBA) => {
+    const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p)
+    return (x + 0.05) / (y + 0.05)
+  }
+  const pageBg = parse(getComputedStyle(document.body).backgroundColor)[0] ?? [5, 11, 24, 1]
+  const failures: string[] = []
+  let checked = 0
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement
+    if (!el || !n.textContent?.trim()) continue
+    const r = el.getBoundingClientRect()
+    const cs = getComputedStyle(el)
+    if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || el.closest('[aria-hidden="true"]')) continue
+    // The chain of elements from the body down to the text's element, and the backdrop built along it.
+    const chain: Element[] = []
+    for (let e: Element | null = el; e && e !== document.body; e = e.parentElement) chain.unshift(e)
+    let backs: RGBA[] = [pageBg]
+    let painted = false
+    const clipText = (s: CSSStyleDeclaration) => s.backgroundClip === 'text' || (s as any).webkitBackgroundClip === 'text'
+    for (const e of chain) {
+      const s = getComputedStyle(e)
+      if (e.classList.contains('maplibregl-map')) painted = false // the map imagery is the backdrop from here
+      if (clipText(s)) continue // a background clipped to the text is the text's colour (below), not its backdrop
+      const layers = [...parse(s.backgroundImage), ...parse(s.backgroundColor)].filter((c) => c[3] > 0)
+      if (!layers.length) continue
+      painted = true
+      const img = parse(s.backgroundImage).filter((c) => c[3] > 0)
+      const col = parse(s.backgroundColor).filter((c) => c[3] > 0)
+      if (col.length) backs = backs.map((b) => over(col[0], b))
+      if (img.length) backs = backs.flatMap((b) => img.map((c) => over(c, b)))
+      backs.sort((a, b) => lum(a) - lum(b))
+      if (backs.length > 2) backs = [backs[0], backs[backs.length - 1]]
+    }
+    const inMap = !!el.closest('.maplibregl-map')
+    if (inMap && !painted) {
+      if (cs.textShadow !== 'none') continue
+      failures.push(`no backdrop over the map: "${n.textContent.trim().slice(0, 20)}"`)
+      continue
+    }
+    const fgs = clipText(cs) ? parse(cs.backgroundImage) : parse(cs.color)
+    let worst = Infinity
+    for (const fg of fgs) for (const b of backs) worst = Math.min(worst, ratio(over(fg, b), b))
+    checked++
+    if (worst < min) failures.push(`${worst.toFixed(2)}:1 "${n.textContent.trim().slice(0, 20)}" ${cs.color} on ${backs.map((b) => `rgb(${b.slice(0, 3).map(Math.round).join(',')})`).join('/')}`)
+  }
+  return { checked, failures: [...new Set(failures)] }
+}
+
 describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
   let app: GcApp
   let url: string
@@ -83,6 +158,31 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     return v === null || v === '' ? null : Number(v)
   }
   const json = async (path: string) => (await fetch(`${url}${path}`)).json()
+  /** Moves the map and waits until it has drawn everything at the new view (MapLibre's 'idle'). */
+  async function jumpAndSettle(p: Page, lon: number, lat: number, zoom: number): Promise<void> {
+    await p.evaluate(
+      ([lon, lat, zoom]) =>
+        new Promise<void>((resolve) => {
+          const m = (window as any).__gridcommand.map
+          m.once('idle', () => resolve())
+          m.jumpTo({ center: [lon, lat], zoom })
+          m.triggerRepaint()
+        }),
+      [lon, lat, zoom],
+    )
+  }
+  /** A map position in page px. */
+  const pagePoint = (p: Page, lon: number, lat: number) =>
+    p.evaluate(
+      ([lon, lat]) => {
+        const m = (window as any).__gridcommand.map
+        const q = m.project([lon, lat])
+        const r = m.getContainer().getBoundingClientRect()
+        return { x: r.left + q.x, y: r.top + q.y, mx: q.x, my: q.y }
+      },
+      [lon, lat],
+    )
+  const wallState = <T,>(key: string) => page.evaluate((k) => (window as any).__gridcommand.pinia.state.value.wall[k], key) as Promise<T>
 
   async function act(id: string, action: string, body: Record<string, unknown> = {}, actor = 'e2e-staff') {
     const current = await json(`/api/cases/${id}`)
@@ -117,6 +217,8 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
       await act(id, 'close')
     }
     for (const id of ids.slice(4, 8)) await act(id, 'register')
+    // Two of them dispatched and still open: the department filter has open cases to show.
+    for (const id of ids.slice(4, 6)) await act(id, 'dispatch', { department: 'municipal_gardens' })
 
     browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 1920, height: 1080 } })
@@ -181,24 +283,29 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     await page.click('[data-testid="filter-clear"]')
     await page.waitForSelector('[data-testid="filter-street"]', { state: 'detached' })
 
-    // A click on a grid of the map selects its street.
+    // A click on a grid of the map selects its street: the grid under the point is the one the click picks.
     const target = (await json('/api/cases?status=open&limit=1')).cases[0]
-    await page.evaluate(([lon, lat]) => (window as any).__gridcommand.map.jumpTo({ center: [lon, lat], zoom: 13 }), [target.lon + 0.002, target.lat + 0.002])
-    await page.waitForTimeout(1500)
-    const pt = await page.evaluate(([lon, lat]) => {
-      const m = (window as any).__gridcommand.map
-      const p = m.project([lon, lat])
-      const r = m.getContainer().getBoundingClientRect()
-      return { x: r.left + p.x, y: r.top + p.y }
-    }, [target.lon + 0.002, target.lat + 0.002])
+    const communityLabels = () => page.evaluate(() => (window as any).__gridcommand.wallMap.communityLabelCount as number)
+    await jumpAndSettle(page, target.lon, target.lat, 11)
+    expect(await communityLabels(), 'no community names at z11').toBe(0)
+    await jumpAndSettle(page, target.lon, target.lat, 13)
+    // Zoomed in: every community has its name on the map.
+    const communities = (await json('/api/regions?level=3')).features.length
+    await expect.poll(communityLabels).toBe(communities)
+    const pt = await pagePoint(page, target.lon, target.lat)
+    const gridUnder = await page.evaluate(
+      ([x, y]) => (window as any).__gridcommand.map.queryRenderedFeatures([x, y], { layers: ['gc-grid-fill'] })[0]?.properties?.id as string | undefined,
+      [pt.mx, pt.my],
+    )
+    expect(gridUnder, 'a grid is drawn under the case').toMatch(/^\d{12,}/)
     await page.mouse.click(pt.x, pt.y)
-    const chip = page.locator('[data-testid="filter-street"]')
-    await chip.waitFor({ timeout: 10_000 })
-    const picked = await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.street as string)
-    expect(picked).toMatch(/^\d{9}$/)
+    await page.locator('[data-testid="filter-street"]').waitFor({ timeout: 10_000 })
+    const picked = await wallState<string>('street')
+    expect(picked).toBe(gridUnder!.slice(0, 9))
     const po = await json(`/api/stats/overview?region=${picked}`)
     await expect.poll(() => num('kpi-reported-today'), { timeout: 20_000 }).toBe(po.reportedToday)
     await page.click('[data-testid="filter-clear"]')
+    await page.waitForSelector('[data-testid="filter-street"]', { state: 'detached' })
   }, 240_000)
 
   it('layers toggle from the legend; a camera opens its card', async () => {
@@ -208,20 +315,42 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     await expect.poll(async () => (await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.stats.heat?.window)), { timeout: 20_000 }).toBe('7d')
     const cams = (await json('/api/cameras?limit=1')).cameras
     const cam = cams[0]
-    await page.evaluate(([lon, lat]) => (window as any).__gridcommand.map.jumpTo({ center: [lon, lat], zoom: 16 }), [cam.lon, cam.lat])
-    await page.waitForTimeout(2500)
-    const box = await page.locator('[data-testid="map"]').boundingBox()
-    await page.mouse.click(box!.x + box!.width / 2, box!.y + box!.height / 2)
+    await jumpAndSettle(page, cam.lon, cam.lat, 16)
+    const pt = await pagePoint(page, cam.lon, cam.lat)
+    // deck.gl draws the icons on its own frame: wait until the camera is pickable where it stands.
+    await expect.poll(() => page.evaluate(([x, y]) => (window as any).__gridcommand.wallMap.pickCamera(x, y) as boolean, [pt.mx, pt.my]), { timeout: 20_000 }).toBe(true)
+    await page.mouse.click(pt.x, pt.y)
     const card = page.locator('[data-testid="camera-card"]')
     await card.waitFor({ timeout: 15_000 })
     const shownId = await card.getAttribute('data-camera-id')
     const shown = (await json(`/api/cameras?limit=20000`)).cameras.find((c: { id: string }) => c.id === shownId)
     expect(await card.textContent()).toContain(shown.name)
     expect(await page.textContent('[data-testid="camera-stream"]')).toBe(shown.streamUrl ?? '暂无视频流地址')
+    // The click opened the card and nothing else: no street picked under the icon.
+    expect(await wallState('street')).toBeNull()
     await page.screenshot({ path: `${ARTIFACTS}wall-camera.png` })
-    await page.click('[data-testid="layer-cameras"]')
     await page.click('.cc-card__x')
+    await card.waitFor({ state: 'detached' })
+    await page.click('[data-testid="layer-cameras"]')
   }, 240_000)
+
+  it('a department picked on its ranking filters the feed to its cases', async () => {
+    const ranking = await json('/api/stats/ranking?by=department')
+    const dept = ranking.groups.find((g: { key: string }) => g.key === 'municipal_gardens')
+    expect(dept, 'the set-up dispatched cases to a department').toBeTruthy()
+    const item = page.locator(`[data-testid="dept-rank-item"][data-department="${dept.key}"]`)
+    expect(await item.textContent()).toContain(dept.name)
+    await item.click()
+    await page.waitForSelector('[data-testid="filter-department"]')
+    const open = (await json('/api/cases?status=open&limit=500')).cases as Array<{ id: string; department: string | null }>
+    const expected = open.filter((c) => c.department === dept.key).map((c) => c.id).sort()
+    expect(expected.length, 'open cases of the department').toBeGreaterThan(0)
+    // The map shows the same cases: the case layer's filter names the department.
+    await expect.poll(() => page.evaluate(() => JSON.stringify((window as any).__gridcommand.map.getFilter('gc-case-circle')))).toContain(`"${dept.key}"`)
+    await expect.poll(async () => (await page.$$eval('[data-testid="case-item"]', (els) => els.map((e) => e.getAttribute('data-case-id')))).sort()).toEqual(expected.slice(0, 40))
+    await page.click('[data-testid="filter-clear"]')
+    await page.waitForSelector('[data-testid="filter-department"]', { state: 'detached' })
+  }, 60_000)
 
   it('tours the streets when nobody touches it, stops on a gesture and resumes from the button', async () => {
     const p = await context.newPage()
@@ -247,8 +376,12 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     await p.close()
   }, 240_000)
 
-  it('lays out at 1920×1080, 3840×2160, 3840×1080 and 150 % zoom: nothing outside, nothing overlapping, no scrollbars, no tiny text', async () => {
+  it('lays out at 1920×1080, 3840×2160, 3840×1080, 5760×2160 and 150 % zoom: nothing outside, nothing overlapping, no scrollbars, no tiny text', async () => {
     const reports: Record<string, ReturnType<typeof layoutReport>> = {}
+    // A fresh wall (the tests above moved the map and picked things): the whole area, no filter.
+    await page.setViewportSize({ width: 1920, height: 1080 })
+    await page.goto(`${url}/?tour=0`)
+    await page.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 90_000 })
     for (const s of SIZES) {
       const ctx = s.scale === 1 ? context : await browser.newContext({ viewport: { width: s.width, height: s.height }, deviceScaleFactor: s.scale })
       const p = s.scale === 1 ? page : await ctx.newPage()
@@ -258,7 +391,19 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
         await p.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 90_000 })
       } else await p.setViewportSize({ width: s.width, height: s.height })
       await p.waitForFunction(() => document.querySelector('[data-testid="kpi-reported-today"]')?.getAttribute('data-value'), undefined, { timeout: 30_000 })
-      await p.waitForTimeout(2500)
+      // Drawn at this size: the map resized (its canvas as big as its box; it frames the area again then), idle, and
+      // one more frame for the charts' resize observers.
+      await p.waitForFunction(() => {
+        const m = (window as any).__gridcommand.map
+        const c = m.getCanvas()
+        const box = m.getContainer()
+        return c.clientWidth === box.clientWidth && c.clientHeight === box.clientHeight
+      })
+      await p.evaluate(() => new Promise<void>((resolve) => {
+        const m = (window as any).__gridcommand.map
+        m.once('idle', () => requestAnimationFrame(() => resolve()))
+        m.triggerRepaint()
+      }))
       const r = await p.evaluate(layoutReport)
       reports[s.name] = r
       await p.screenshot({ path: `${ARTIFACTS}wall-${s.name}.png`, timeout: 120_000 })
@@ -272,6 +417,20 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     }
     await page.setViewportSize({ width: 1920, height: 1080 })
   }, 600_000)
+
+  it('every text reads at 4.5:1 or better against what lies behind it, in Chinese and in English', async () => {
+    for (const lang of ['zh', 'en']) {
+      const r = await page.evaluate(contrastReport, 4.5)
+      expect(r.checked, lang).toBeGreaterThan(50)
+      expect(r.failures, lang).toEqual([])
+      if (lang === 'zh') {
+        await page.click('[data-testid="lang-switch"]')
+        await page.waitForFunction(() => document.documentElement.lang === 'en')
+      }
+    }
+    await page.screenshot({ path: `${ARTIFACTS}wall-en-1920x1080.png` })
+    await page.click('[data-testid="lang-switch"]')
+  }, 60_000)
 
   it('fetched nothing from outside our server and threw no page errors', () => {
     expect(foreignRequests).toEqual([])

@@ -37,7 +37,8 @@ describe.skipIf(!HAVE_BROWSER)('the command-center page in Chromium', () => {
   })
 
   it('loads the grid polygons of the real district onto the map and goes online', async () => {
-    const doc = await page.goto(url)
+    // ?tour=0: the auto-tour would move the map, and a test below checks that a data reload does not.
+    const doc = await page.goto(`${url}/?tour=0`)
     expect(doc?.headers()['content-security-policy']).toContain("worker-src 'self' blob:")
     await page.waitForSelector('[data-testid="map"][data-map-ready="true"]', { timeout: 60_000 })
     await page.waitForFunction(

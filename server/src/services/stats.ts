@@ -538,7 +538,7 @@ export async function ranking(q: Queryable, req: RankingRequest, now: Date): Pro
     p.values,
   )
   const byKey = new Map(rows.map((r) => [r.key, r]))
-  let expected: Array<{ key: string; name: string | null }>
+  let expected: Array<{ key: string; name: string | null; nameEn?: string | null }>
   if (req.by === 'street') {
     // Every current street in scope (a street that had no case still ranks), plus retired ones found in the data.
     const ps = new Params()
@@ -551,8 +551,8 @@ export async function ranking(q: Queryable, req: RankingRequest, now: Date): Pro
     )
     expected = streets
   } else {
-    const { rows: depts } = await q.query<{ key: string; name: string }>(
-      `SELECT code AS key, name_zh AS name FROM departments WHERE code = ANY($1::text[]) ORDER BY code`,
+    const { rows: depts } = await q.query<{ key: string; name: string; nameEn: string }>(
+      `SELECT code AS key, name_zh AS name, name_en AS "nameEn" FROM departments WHERE code = ANY($1::text[]) ORDER BY code`,
       [[...byKey.keys()]],
     )
     expected = depts
@@ -565,7 +565,12 @@ export async function ranking(q: Queryable, req: RankingRequest, now: Date): Pro
     from: window.from.toISOString(),
     to: window.to.toISOString(),
     asOf: now.toISOString(),
-    groups: [...expected, ...extra.map((key) => ({ key, name: null }))].map(({ key, name }) => ({ key, name, ...toFigures(byKey.get(key) ?? EMPTY_ROW) })),
+    groups: [...expected, ...extra.map((key) => ({ key, name: null, nameEn: null }))].map(({ key, name, nameEn }) => ({
+      key,
+      name,
+      ...(req.by === 'department' ? { nameEn: nameEn ?? null } : {}),
+      ...toFigures(byKey.get(key) ?? EMPTY_ROW),
+    })),
   }
 }
 

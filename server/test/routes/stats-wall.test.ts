@@ -135,6 +135,12 @@ describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
       const r = await ok(`/api/stats/ranking?by=department&${DAY}`)
       expect(r.groups).toEqual([expect.objectContaining({ key: 'municipal_gardens', reported: 3, closed: 1, open: 2, completionRate: 1 / 3 })])
       expect(r.groups[0].name).toMatch(/\p{Script=Han}/u)
+      // The English name from the departments table (the wall's English switch), a street ranking has none.
+      const { rows } = await db.query<{ name_en: string }>(`SELECT name_en FROM departments WHERE code = 'municipal_gardens'`)
+      expect(r.groups[0].nameEn).toBe(rows[0].name_en)
+      expect(r.groups[0].nameEn).toMatch(/^[\x20-\x7e]+$/)
+      const streets = await ok(`/api/stats/ranking?by=street&${DAY}`)
+      expect(streets.groups[0]).not.toHaveProperty('nameEn')
     })
 
     it('refuses a missing or unknown `by` and a bad window with a 400 naming the field', async () => {

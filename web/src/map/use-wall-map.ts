@@ -5,7 +5,7 @@
  * `IDLE_RESUME_MS` without a gesture resumes it).
  */
 import type { Map as MapLibreMap, MapMouseEvent } from 'maplibre-gl'
-import { onBeforeUnmount, watch, type Ref, type ShallowRef } from 'vue'
+import { computed, onBeforeUnmount, watch, type Ref, type ShallowRef } from 'vue'
 import type { Camera } from '../../../shared/schemas/camera.ts'
 import { useScale } from '../lib/scale.ts'
 import { useBoundariesStore } from '../stores/boundaries.ts'
@@ -20,6 +20,8 @@ import { LAYER, SOURCE } from './layer-ids.ts'
 import { WallMapController } from './wall-layers.ts'
 
 export const IDLE_RESUME_MS = 180_000
+/** Community (level 3) names from this zoom on. */
+export const COMMUNITY_LABEL_MIN_ZOOM = 12.5
 
 export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref<MapLibreMap | null | undefined>, ready: Ref<boolean>, onCamera: (c: Camera | null) => void) {
   const wall = useWallStore()
@@ -35,13 +37,17 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
   let idleTimer: ReturnType<typeof setTimeout> | undefined
   let tourIndex = -1
   let tourMoving = false
-
-  function push(): void {
-    if (!controller) return
-    const labels = (boundaries.streets?.features ?? []).flatMap((f) => {
+  let communityLabelsOn = false
+  const labelsOf = (fc: { features: ReadonlyArray<{ properties: { id: string; name: string }; geometry: unknown }> } | null) =>
+    (fc?.features ?? []).flatMap((f) => {
       const at = labelPoint(f.geometry as never)
       return at ? [{ id: f.properties.id, name: f.properties.name, at }] : []
     })
+  const streetLabels = computed(() => labelsOf(boundaries.streets))
+  const communityLabels = computed(() => labelsOf(boundaries.communities))
+
+  function push(): void {
+    if (!controller) return
     controller.update({
       layers: { ...wall.layers },
       heatPoints: stats.heat?.points ?? [],
@@ -55,7 +61,9 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
       choropleth: wall.choropleth,
       category: wall.category,
       street: wall.street,
-      streetLabels: labels,
+      department: wall.department,
+      streetLabels: streetLabels.value,
+      communityLabels: communityLabelsOn ? communityLabels.value : [],
       unit: unit.value,
     })
   }
@@ -106,6 +114,8 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
         if (window.__gridcommand) Object.assign(window.__gridcommand, { wallMap: controller })
         m.on('click', (e: MapMouseEvent) => {
           if (tourMoving) return
+          // A click on a camera opens its card (deck's onClick): it does not also pick the street under it.
+          if (controller?.pickCamera(e.point.x, e.point.y)) return
           const hit = m.queryRenderedFeatures(e.point, { layers: [LAYER.gridFill] })[0]
           const id = hit?.properties?.id as string | undefined
           if (id) wall.setStreet(streetOf(id))
@@ -114,6 +124,15 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
         m.on('movestart', (e: { originalEvent?: Event }) => {
           if (e.originalEvent) gesture('map')
         })
+        // Community names only where they are legible (they crowd the map further out): push when crossing.
+        m.on('zoomend', () => {
+          const show = m.getZoom() >= COMMUNITY_LABEL_MIN_ZOOM
+          if (show !== communityLabelsOn) {
+            communityLabelsOn = show
+            push()
+          }
+        })
+        communityLabelsOn = m.getZoom() >= COMMUNITY_LABEL_MIN_ZOOM
         push()
       },
       { immediate: true },
@@ -128,7 +147,7 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
     watch(
       () => [
         wall.layers.boundaries, wall.layers.choropleth, wall.layers.microgrids, wall.layers.heatmap, wall.layers.cameras, wall.layers.workers, wall.layers.cases,
-        wall.choropleth, wall.category, wall.street, stats.heat, resources.workerRevision, resources.cameraRevision, cases.revision, unit.value,
+        wall.choropleth, wall.category, wall.street, wall.department, stats.heat, resources.workerRevision, resources.cameraRevision, cases.revision, unit.value,
       ],
       push,
     ),

@@ -23,6 +23,7 @@ export const DECK_ID = {
   workers: 'wall-workers',
   cameras: 'wall-cameras',
   streetLabels: 'wall-street-labels',
+  communityLabels: 'wall-community-labels',
 } as const
 
 /** Case status → colour (Okabe–Ito based, as --gc-st-* in theme.css). */
@@ -34,6 +35,7 @@ export const STATUS_COLORS: Record<string, string> = {
   handled: '#2ec4a0',
   verified: '#e38fc6',
 }
+const LABEL_FONT = '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 export const ALARM_COLOR = '#ff6b2b'
 export const WORKER_COLORS: Record<string, [number, number, number]> = {
   on_duty: [46, 196, 160],
@@ -54,9 +56,18 @@ export interface WallMapState {
   choropleth: ChoroplethMetric
   category: string | null
   street: string | null
-  streetLabels: ReadonlyArray<{ id: string; name: string; at: [number, number] }>
+  department: string | null
+  streetLabels: ReadonlyArray<MapLabel>
+  /** Community names: empty below the zoom they are legible at (use-wall-map decides). */
+  communityLabels: ReadonlyArray<MapLabel>
   /** Design px → CSS px (theme.css --u): sizes of dots and labels follow the layout. */
   unit: number
+}
+
+export interface MapLabel {
+  id: string
+  name: string
+  at: [number, number]
 }
 
 export interface WallMapHandlers {
@@ -127,8 +138,11 @@ export class WallMapController {
   private workerRev = -1
   private cameraData: Camera[] = []
   private cameraRev = -1
+  private lastCamerasVisible = false
   /** Flushes applied (the bench and tests read it: one per frame at most, whatever the event rate). */
   flushes = 0
+  /** Community names drawn by the last flush (0 below COMMUNITY_LABEL_MIN_ZOOM or with boundaries off). */
+  communityLabelCount = 0
 
   constructor(
     private readonly map: MapLibreMap,
@@ -150,6 +164,8 @@ export class WallMapController {
     if (!s || this.destroyed) return
     this.flushes++
     this.applyMapLibre(s)
+    this.lastCamerasVisible = s.layers.cameras
+    this.communityLabelCount = s.layers.boundaries ? s.communityLabels.length : 0
     this.overlay.setProps({ layers: this.deckLayers(s) })
   }
 
@@ -180,6 +196,7 @@ export class WallMapController {
       const filter: unknown[] = ['all']
       if (s.category) filter.push(['==', ['get', 'family'], s.category])
       if (s.street) filter.push(['==', ['get', 'street'], s.street])
+      if (s.department) filter.push(['==', ['get', 'department'], s.department])
       m.setFilter(LAYER.caseCircle, filter.length > 1 ? (filter as FilterSpecification) : null)
     }
 
@@ -261,9 +278,25 @@ export class WallMapController {
         },
         updateTriggers: { getIcon: s.cameraRevision },
       }),
-      new TextLayer<{ id: string; name: string; at: [number, number] }>({
+      new TextLayer<MapLabel>({
+        id: DECK_ID.communityLabels,
+        data: s.communityLabels as MapLabel[],
+        visible: s.layers.boundaries && s.communityLabels.length > 0,
+        getPosition: (d) => d.at,
+        getText: (d) => d.name,
+        getSize: Math.max(14, 13 * u),
+        sizeUnits: 'pixels',
+        getColor: [160, 200, 225, 230],
+        outlineWidth: 3,
+        outlineColor: [4, 10, 22, 255],
+        fontSettings: { sdf: true },
+        characterSet: 'auto',
+        fontFamily: LABEL_FONT,
+        fontWeight: 400,
+      }),
+      new TextLayer<MapLabel>({
         id: DECK_ID.streetLabels,
-        data: s.streetLabels as { id: string; name: string; at: [number, number] }[],
+        data: s.streetLabels as MapLabel[],
         visible: s.layers.boundaries,
         getPosition: (d) => d.at,
         getText: (d) => d.name,
@@ -274,11 +307,21 @@ export class WallMapController {
         outlineColor: [4, 10, 22, 255],
         fontSettings: { sdf: true },
         characterSet: 'auto',
-        fontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
+        fontFamily: LABEL_FONT,
         fontWeight: 600,
         updateTriggers: { getColor: s.street },
       }),
     ]
+  }
+
+  /** Whether a visible camera icon lies under this map point (CSS px in the map's container). */
+  pickCamera(x: number, y: number): boolean {
+    if (!this.lastCamerasVisible) return false
+    try {
+      return !!this.overlay.pickObject({ x, y, radius: 2, layerIds: [DECK_ID.cameras] })
+    } catch {
+      return false
+    }
   }
 
   destroy(): void {

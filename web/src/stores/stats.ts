@@ -26,6 +26,8 @@ export const useStatsStore = defineStore('stats', () => {
   const refreshes = ref(0)
 
   let region: string | null = null
+  /** The street ranking is the area's (all streets), not the selected street's: the red/black list stays whole. */
+  let area: string | null = null
   let heatWindow: HeatWindow = 'today'
   let token = 0
   let running: Promise<void> | null = null
@@ -34,9 +36,10 @@ export const useStatsStore = defineStore('stats', () => {
   async function refreshNow(): Promise<void> {
     const my = ++token
     const r = region
+    const a = area
     try {
       const [o, l, h, s, d, ht] = await Promise.all([
-        fetchOverview(r), fetchLoopByDay(r), fetchHourly(r), fetchRanking('street', r), fetchRanking('department', r), fetchHeat(heatWindow, r),
+        fetchOverview(r), fetchLoopByDay(r), fetchHourly(r), fetchRanking('street', a), fetchRanking('department', r), fetchHeat(heatWindow, r),
       ])
       if (my !== token) return
       overview.value = o
@@ -80,8 +83,12 @@ export const useStatsStore = defineStore('stats', () => {
     }, EVENT_REFRESH_MS)
   }
 
-  function setScope(next: { region?: string | null; heatWindow?: HeatWindow }): void {
+  function setScope(next: { region?: string | null; area?: string | null; heatWindow?: HeatWindow }): void {
     let changed = false
+    if (next.area !== undefined && next.area !== area) {
+      area = next.area
+      changed = true
+    }
     if (next.region !== undefined && next.region !== region) {
       region = next.region
       changed = true

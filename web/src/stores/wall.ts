@@ -44,9 +44,14 @@ export const useWallStore = defineStore('wall', () => {
   const heatWindow = ref<HeatWindow>('today')
   const choropleth = ref<ChoroplethMetric>('open')
 
-  /** Cross-filter: a category family and/or a street. Panels and map both read and write it. */
+  /**
+   * Cross-filter: a category family and/or a street. Panels and map both read and write it. A department (from the
+   * department ranking) filters the map and the feed only: the stats API has no department filter, so the panels'
+   * figures stay those of the street / area.
+   */
   const category = ref<string | null>(null)
   const street = ref<string | null>(null)
+  const department = ref<string | null>(null)
   /** The area the wall is about (`?region=` or the signed-in user's scope); null: everything the caller sees. */
   const area = ref<string | null>(null)
   /** What the statistics panels are asked for: the selected street, else the area. */
@@ -61,14 +66,19 @@ export const useWallStore = defineStore('wall', () => {
   function setStreet(s: string | null): void {
     street.value = street.value === s ? null : s
   }
+  function setDepartment(d: string | null): void {
+    department.value = department.value === d ? null : d
+  }
   function clearFilters(): void {
     category.value = null
     street.value = null
+    department.value = null
   }
   /** Whether a case passes the cross-filter (the feed and the case layer use the same rule). */
   function matches(c: Case): boolean {
     if (category.value && c.category.split('.')[0] !== category.value) return false
     if (street.value && !c.regions.some((r) => r.id === street.value)) return false
+    if (department.value && c.department !== department.value) return false
     return true
   }
 
@@ -119,7 +129,7 @@ export const useWallStore = defineStore('wall', () => {
   }
 
   return {
-    layers, heatWindow, choropleth, category, street, area, statsRegion, toggleLayer, setCategory, setStreet, clearFilters, matches,
+    layers, heatWindow, choropleth, category, street, department, area, statsRegion, toggleLayer, setCategory, setStreet, setDepartment, clearFilters, matches,
     tour, stopTour, resumeTour, alerts, sound, pushAlert, dismissAlert, eventsPerMin, lastFrameAt, noteEvent, noteFrame, trim,
   }
 })

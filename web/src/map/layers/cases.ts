@@ -18,6 +18,8 @@ export interface CaseFeatureProps {
   status: string
   priority: string
   street: string
+  /** The department the case was dispatched to ('' before dispatch). */
+  department: string
   alarm: boolean
 }
 
@@ -40,6 +42,7 @@ export function caseData(cases: Iterable<Case>): GeoJSON.FeatureCollection<GeoJS
         status: c.status,
         priority: c.priority,
         street: c.regions.find((r) => r.level === 2)?.id ?? '',
+        department: c.department ?? '',
         alarm: c.overdue || c.escalations > 0,
       },
     })
