@@ -4,7 +4,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox'
 import { CameraSchema } from './camera.ts'
-import { CaseSchema, TimelineEntrySchema } from './case.ts'
+import { CaseConflictSchema } from './case.ts'
 import { WorkerSchema } from './worker.ts'
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
@@ -74,19 +74,19 @@ export const BulkActionSchema = Type.Object(
 )
 export type BulkActionBody = Static<typeof BulkActionSchema>
 
+const { error: conflictError, ...conflictRest } = CaseConflictSchema.properties
+
+/**
+ * One case's outcome in a bulk action: the answer the single-case route would have given — on failure its error body
+ * (a 412 with `changes` and the fresh `case`, as CaseConflictSchema), on success the case after the action.
+ */
 export const BulkItemResultSchema = Type.Object({
   id: Type.String(),
   ok: Type.Boolean(),
   /** The status this case alone would have answered (200, 404, 409, 412, 428…). */
   status: Type.Integer(),
-  error: Type.Optional(Type.String()),
-  message: Type.Optional(Type.String()),
-  field: Type.Optional(Type.String()),
-  currentVersion: Type.Optional(Type.Integer()),
-  /** 412: who changed what since the version sent. */
-  changes: Type.Optional(Type.Array(TimelineEntrySchema)),
-  /** The case after the action (ok), or as it is now (412). */
-  case: Type.Optional(CaseSchema),
+  error: Type.Optional(conflictError),
+  ...conflictRest,
 })
 export type BulkItemResult = Static<typeof BulkItemResultSchema>
 
