@@ -146,7 +146,7 @@ async function measure(db: Db, label: string) {
       f(await time(loop('category', from30))),
       f(await time(base(from366))),
       f(await time(loop('none', from366))),
-      f(await time(() => overview(db, region?.id, NOW))),
+      f(await time(() => overview(db, { regionId: region?.id }, NOW))),
     ]
     rows.push(`| ${label} | ${name} | ${n[0].n.toLocaleString('en')} | ${cells.join(' | ')} |`)
     console.log(rows.at(-1))

@@ -26,18 +26,39 @@ const Instant = (what: string) =>
     description: `${what}: an RFC 3339 date-time (2026-04-13T00:00:00+08:00) or a calendar date (2026-04-13, a day in Asia/Shanghai)`,
   })
 
+/**
+ * The case filter every statistics route takes (the wall's cross-filter): the cases under a region, of a category
+ * and/or of a department. Each narrows every figure of the answer; the answer echoes `category` and `department`.
+ */
+const RegionQuery = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$', description: 'a region id at any level; absent: everything' }))
+const CaseFilterQuery = {
+  region: RegionQuery,
+  category: Type.Optional(
+    Type.String({
+      pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$',
+      maxLength: 80,
+      description: 'a category code; a family (public_facilities) matches its children too',
+    }),
+  ),
+  department: Type.Optional(
+    Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64, description: 'a department code (GET /api/categories): the cases it holds now' }),
+  ),
+}
+/** The window of reported_at (loop and ranking). */
+const WindowQuery = {
+  from: Type.Optional(Instant('cases reported at or after; a date means 00:00 of that day. Default: `to` − 30 days')),
+  to: Type.Optional(Instant('cases reported before; a date means the end of that day (the day is included). Default: now')),
+}
+/** The filter as the answer states it. */
+const CaseFilterEcho = {
+  category: Nullable(Type.String()),
+  department: Nullable(Type.String()),
+}
+
 export const LoopQuerySchema = Type.Object(
   {
-    region: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$', description: 'a region id at any level; absent: everything' })),
-    category: Type.Optional(
-      Type.String({
-        pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)?$',
-        maxLength: 80,
-        description: 'a category code; a family (public_facilities) matches its children too',
-      }),
-    ),
-    from: Type.Optional(Instant('cases reported at or after; a date means 00:00 of that day. Default: `to` − 30 days')),
-    to: Type.Optional(Instant('cases reported before; a date means the end of that day (the day is included). Default: now')),
+    ...CaseFilterQuery,
+    ...WindowQuery,
     groupBy: Type.Unsafe<StatsGroupBy>({
       type: 'string',
       enum: STATS_GROUP_BY,
@@ -101,7 +122,7 @@ export type LoopGroup = Static<typeof LoopGroupSchema>
 
 export const LoopStatsSchema = Type.Object({
   region: Nullable(RegionRefSchema),
-  category: Nullable(Type.String()),
+  ...CaseFilterEcho,
   from: DateTime,
   to: DateTime,
   /** The clock reading used for overdueOpen. */
@@ -112,14 +133,12 @@ export const LoopStatsSchema = Type.Object({
 })
 export type LoopStats = Static<typeof LoopStatsSchema>
 
-export const OverviewQuerySchema = Type.Object(
-  { region: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$', description: 'a region id at any level; absent: everything' })) },
-  { additionalProperties: false },
-)
+export const OverviewQuerySchema = Type.Object(CaseFilterQuery, { additionalProperties: false })
 export type OverviewQuery = Static<typeof OverviewQuerySchema>
 
 export const OverviewSchema = Type.Object({
   region: Nullable(RegionRefSchema),
+  ...CaseFilterEcho,
   asOf: DateTime,
   /** Today in Asia/Shanghai (YYYY-MM-DD): reportedToday and closedToday count this day. */
   day: Type.String(),
@@ -156,14 +175,13 @@ export type Overview = Static<typeof OverviewSchema>
 
 // ---------------------------------------------------------------------------------------------------- wall (issue #7)
 
-const RegionQuery = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$', description: 'a region id at any level; absent: everything' }))
-
 /** GET /api/stats/hourly: the last 24 clock hours. */
-export const HourlyQuerySchema = Type.Object({ region: RegionQuery }, { additionalProperties: false })
+export const HourlyQuerySchema = Type.Object(CaseFilterQuery, { additionalProperties: false })
 export type HourlyQuery = Static<typeof HourlyQuerySchema>
 
 export const HourlySchema = Type.Object({
   region: Nullable(RegionRefSchema),
+  ...CaseFilterEcho,
   asOf: DateTime,
   hours: Type.Array(
     Type.Object({
@@ -183,9 +201,8 @@ export type RankingBy = (typeof RANKING_BY)[number]
 export const RankingQuerySchema = Type.Object(
   {
     by: Type.Unsafe<RankingBy>({ type: 'string', enum: RANKING_BY, description: 'street: every street under `region` (all streets without one); department: the departments the cases were dispatched to' }),
-    region: RegionQuery,
-    from: Type.Optional(Instant('cases reported at or after. Default: `to` − 30 days')),
-    to: Type.Optional(Instant('cases reported before. Default: now')),
+    ...CaseFilterQuery,
+    ...WindowQuery,
   },
   { additionalProperties: false },
 )
@@ -194,6 +211,7 @@ export type RankingQuery = Static<typeof RankingQuerySchema>
 export const RankingSchema = Type.Object({
   by: Type.Unsafe<RankingBy>({ type: 'string', enum: RANKING_BY }),
   region: Nullable(RegionRefSchema),
+  ...CaseFilterEcho,
   from: DateTime,
   to: DateTime,
   asOf: DateTime,
@@ -211,7 +229,7 @@ export const MAX_HEAT_POINTS = 100_000
 export const HeatQuerySchema = Type.Object(
   {
     window: Type.Unsafe<HeatWindow>({ type: 'string', enum: HEAT_WINDOWS, default: 'today', description: 'today (Asia/Shanghai), the last 7 days or the last 30 days up to now' }),
-    region: RegionQuery,
+    ...CaseFilterQuery,
     limit: Type.Integer({ minimum: 1, maximum: MAX_HEAT_POINTS, default: 50_000, description: 'most points (the newest first)' }),
   },
   { additionalProperties: false },
@@ -221,6 +239,7 @@ export type HeatQuery = Static<typeof HeatQuerySchema>
 export const HeatSchema = Type.Object({
   window: Type.Unsafe<HeatWindow>({ type: 'string', enum: HEAT_WINDOWS }),
   region: Nullable(RegionRefSchema),
+  ...CaseFilterEcho,
   from: DateTime,
   to: DateTime,
   count: Count('points returned'),

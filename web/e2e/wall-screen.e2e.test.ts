@@ -183,6 +183,16 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
       [lon, lat],
     )
   const wallState = <T,>(key: string) => page.evaluate((k) => (window as any).__gridcommand.pinia.state.value.wall[k], key) as Promise<T>
+  /** The big figures and the live open count equal the stats API's for a filter (a query string, '' for none). */
+  const expectFigures = async (filter: string) => {
+    const o = await json(`/api/stats/overview?${filter}`)
+    const l = await json(`/api/stats/loop?groupBy=day&${filter}`)
+    await expect.poll(() => num('kpi-reported-today'), { timeout: 20_000 }).toBe(o.reportedToday)
+    await expect.poll(() => num('kpi-overdue'), { timeout: 20_000 }).toBe(o.overdueNow)
+    expect(await num('kpi-closed-today')).toBe(o.closedToday)
+    await expect.poll(() => num('kpi-on-time-rate'), { timeout: 20_000 }).toBe(l.onTimeRate)
+    await expect.poll(async () => Number(await page.textContent('[data-testid="open-count"]')), { timeout: 20_000 }).toBe(o.open.total)
+  }
 
   async function act(id: string, action: string, body: Record<string, unknown> = {}, actor = 'e2e-staff') {
     const current = await json(`/api/cases/${id}`)
@@ -340,6 +350,8 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     expect(dept, 'the set-up dispatched cases to a department').toBeTruthy()
     const item = page.locator(`[data-testid="dept-rank-item"][data-department="${dept.key}"]`)
     expect(await item.textContent()).toContain(dept.name)
+    const listed = await page.locator('[data-testid="dept-rank-item"]').count()
+    expect(listed).toBeGreaterThan(1)
     await item.click()
     await page.waitForSelector('[data-testid="filter-department"]')
     const open = (await json('/api/cases?status=open&limit=500')).cases as Array<{ id: string; department: string | null }>
@@ -348,8 +360,26 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     // The map shows the same cases: the case layer's filter names the department.
     await expect.poll(() => page.evaluate(() => JSON.stringify((window as any).__gridcommand.map.getFilter('gc-case-circle')))).toContain(`"${dept.key}"`)
     await expect.poll(async () => (await page.$$eval('[data-testid="case-item"]', (els) => els.map((e) => e.getAttribute('data-case-id')))).sort()).toEqual(expected.slice(0, 40))
+    // The figures are the department's too (the stats API with the same filter); the ranking itself stays whole.
+    await expectFigures(`department=${dept.key}`)
+    await expect.poll(() => page.locator('[data-testid="dept-rank-item"]').count()).toBe(listed)
     await page.click('[data-testid="filter-clear"]')
     await page.waitForSelector('[data-testid="filter-department"]', { state: 'detached' })
+    await expectFigures('')
+  }, 60_000)
+
+  it('a category picked on the ring filters the figures, the trend and the heatmap; the ring keeps every family', async () => {
+    const families = await page.locator('[data-testid="category-item"]').count()
+    expect(families).toBeGreaterThan(1)
+    await page.click('[data-testid="category-item"][data-category="safety_hazard"]')
+    await page.waitForSelector('[data-testid="filter-category"]')
+    await expectFigures('category=safety_hazard')
+    const heat = await json(`/api/stats/heat?window=${await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.heatWindow)}&category=safety_hazard&limit=100000`)
+    await expect.poll(() => page.evaluate(() => (window as any).__gridcommand.pinia.state.value.stats.heat?.count)).toBe(heat.count)
+    expect(await page.locator('[data-testid="category-item"]').count()).toBe(families)
+    await page.screenshot({ path: `${ARTIFACTS}wall-filtered-category.png` })
+    await page.click('[data-testid="filter-clear"]')
+    await page.waitForSelector('[data-testid="filter-category"]', { state: 'detached' })
   }, 60_000)
 
   it('tours the streets when nobody touches it, stops on a gesture and resumes from the button', async () => {

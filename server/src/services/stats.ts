@@ -158,6 +158,57 @@ class Params {
   }
 }
 
+/** A department code that exists, or a 400 naming the field. */
+export async function requireDepartment(q: Queryable, code: string): Promise<string> {
+  const { rows } = await q.query(`SELECT 1 FROM departments WHERE code = $1`, [code])
+  if (!rows[0]) throw new HttpError(400, 'invalid_request', `querystring.department "${code}" is not a department (see GET /api/categories)`, 'department')
+  return code
+}
+
+/** The case filter of a statistics query (the wall's cross-filter), as asked. */
+export interface CaseFilterRequest {
+  regionId?: string
+  /** The signed-in caller: `regionId` must lie in their scope (requireRegion). */
+  within?: AuthUser
+  category?: string
+  department?: string
+}
+
+/** The case filter, checked: the region (404 outside the caller's scope), the category's codes, the department. */
+export interface CaseFilter {
+  region?: ScopeRegion
+  category?: string
+  codes?: string[]
+  department?: string
+}
+
+export async function resolveFilter(q: Queryable, req: CaseFilterRequest): Promise<CaseFilter> {
+  const codes = req.category !== undefined ? categoryCodes(req.category) : undefined
+  const [region, department] = await Promise.all([
+    req.regionId !== undefined ? requireRegion(q, req.regionId, req.within) : undefined,
+    req.department !== undefined ? requireDepartment(q, req.department) : undefined,
+  ])
+  return { region, category: req.category, codes, department }
+}
+
+/** The filter's conditions on `cases c`, each starting with AND ('' for no filter). */
+function filterSql(p: Params, f: CaseFilter): string {
+  let sql = ''
+  if (f.region) sql += ` AND c.region_path <@ ${p.add(f.region.path)}::ltree`
+  if (f.codes) sql += ` AND c.category = ANY(${p.add(f.codes)}::text[])`
+  if (f.department) sql += ` AND c.department = ${p.add(f.department)}`
+  return sql
+}
+
+/** What every answer says of its filter. */
+function echo(f: CaseFilter): { region: RegionRef | null; category: string | null; department: string | null } {
+  return {
+    region: f.region ? { id: f.region.id, name: f.region.name, level: f.region.level } : null,
+    category: f.category ?? null,
+    department: f.department ?? null,
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------- figures
 
 /**
@@ -280,11 +331,7 @@ const EMPTY_ROW: FigureRow = {
 
 // ---------------------------------------------------------------------------------------------------- loop
 
-export interface LoopRequest {
-  regionId?: string
-  /** The signed-in caller: `regionId` must lie in their scope (requireRegion). */
-  within?: AuthUser
-  category?: string
+export interface LoopRequest extends CaseFilterRequest {
   from?: string
   to?: string
   groupBy: StatsGroupBy
@@ -293,13 +340,11 @@ export interface LoopRequest {
 /** GET /api/stats/loop: the figures of the cases reported in the window, and per group when asked. */
 export async function loopStats(q: Queryable, req: LoopRequest, now: Date): Promise<LoopStats> {
   const window = resolveWindow(req, now)
-  const codes = req.category !== undefined ? categoryCodes(req.category) : undefined
-  const region = req.regionId !== undefined ? await requireRegion(q, req.regionId, req.within) : undefined
+  const filter = await resolveFilter(q, req)
+  const { region, codes } = filter
 
   const p = new Params()
-  const where = [`c.reported_at >= ${p.add(window.from)}`, `c.reported_at < ${p.add(window.to)}`]
-  if (region) where.push(`c.region_path <@ ${p.add(region.path)}::ltree`)
-  if (codes) where.push(`c.category = ANY(${p.add(codes)}::text[])`)
+  const where = `c.reported_at >= ${p.add(window.from)} AND c.reported_at < ${p.add(window.to)}${filterSql(p, filter)}`
   const nowP = p.add(now)
 
   let key: string | undefined
@@ -325,16 +370,15 @@ export async function loopStats(q: Queryable, req: LoopRequest, now: Date): Prom
 
   const sql = key
     ? `SELECT ${key} AS key, GROUPING(${key}) = 1 AS is_total, ${figuresSql(nowP)}
-         FROM cases c WHERE ${where.join(' AND ')}
+         FROM cases c WHERE ${where}
         GROUP BY GROUPING SETS ((), (${key}))`
-    : `SELECT NULL::text AS key, true AS is_total, ${figuresSql(nowP)} FROM cases c WHERE ${where.join(' AND ')}`
+    : `SELECT NULL::text AS key, true AS is_total, ${figuresSql(nowP)} FROM cases c WHERE ${where}`
   const { rows } = await q.query<FigureRow & { key: string | null; is_total: boolean }>(sql, p.values)
   const total = rows.find((r) => r.is_total) ?? EMPTY_ROW
   const byKey = new Map(rows.filter((r) => !r.is_total).map((r) => [r.key!, r]))
 
   const result: LoopStats = {
-    region: region ? { id: region.id, name: region.name, level: region.level } : null,
-    category: req.category ?? null,
+    ...echo(filter),
     from: window.from.toISOString(),
     to: window.to.toISOString(),
     asOf: now.toISOString(),
@@ -402,13 +446,12 @@ async function groupsOf(
  * GET /api/stats/overview: live KPIs for the wall, in three index-friendly queries — the open cases (status first),
  * the cases reported since now − 30 days (reported_at first), the cases closed today (closed_at).
  */
-export async function overview(q: Queryable, regionId: string | undefined, now: Date, within?: AuthUser): Promise<Overview> {
-  const region = regionId !== undefined ? await requireRegion(q, regionId, within) : undefined
+export async function overview(q: Queryable, req: CaseFilterRequest, now: Date): Promise<Overview> {
+  const filter = await resolveFilter(q, req)
   const day = shanghaiDay(now)
   const dayStart = shanghaiMidnight(day)
   const dayEnd = new Date(dayStart.getTime() + DAY_MS)
   const from30 = new Date(now.getTime() - DEFAULT_WINDOW_DAYS * DAY_MS)
-  const inRegion = (p: Params) => (region ? ` AND c.region_path <@ ${p.add(region.path)}::ltree` : '')
 
   const po = new Params()
   const openSql = `
@@ -416,7 +459,7 @@ export async function overview(q: Queryable, regionId: string | undefined, now: 
            count(*) FILTER (WHERE c.status IN (${CLOCK_RUNS}) AND c.due_at < ${po.add(now)})::int AS overdue,
            count(*) FILTER (WHERE c.status IN (${CLOCK_RUNS}) AND c.due_at >= $1 AND c.due_at < $1::timestamptz + interval '1 hour')::int AS due_soon
       FROM cases c
-     WHERE c.status IN (${OPEN})${inRegion(po)}
+     WHERE c.status IN (${OPEN})${filterSql(po, filter)}
      GROUP BY 1, 2`
 
   const pw = new Params()
@@ -427,12 +470,12 @@ export async function overview(q: Queryable, regionId: string | undefined, now: 
            count(*) FILTER (WHERE c.reported_at < $2 AND c.status = 'merged')::int AS merged,
            count(*) FILTER (WHERE c.reported_at < $2 AND c.status IN (${CLOSED}))::int AS closed
       FROM cases c
-     WHERE c.reported_at >= ${pw.add(from30)} AND c.reported_at < ${pw.add(dayEnd)}${inRegion(pw)}`
+     WHERE c.reported_at >= ${pw.add(from30)} AND c.reported_at < ${pw.add(dayEnd)}${filterSql(pw, filter)}`
 
   const pc = new Params()
   const closedSql = `
     SELECT count(*)::int AS n FROM cases c
-     WHERE c.closed_at >= ${pc.add(dayStart)} AND c.closed_at < ${pc.add(dayEnd)} AND c.status IN (${CLOSED})${inRegion(pc)}`
+     WHERE c.closed_at >= ${pc.add(dayStart)} AND c.closed_at < ${pc.add(dayEnd)} AND c.status IN (${CLOSED})${filterSql(pc, filter)}`
 
   const [open, win, closed] = await Promise.all([
     q.query<{ status: string; family: string; n: number; overdue: number; due_soon: number }>(openSql, po.values),
@@ -455,7 +498,7 @@ export async function overview(q: Queryable, regionId: string | undefined, now: 
   }
   const w = win.rows[0]
   return {
-    region: region ? { id: region.id, name: region.name, level: region.level } : null,
+    ...echo(filter),
     asOf: now.toISOString(),
     day,
     open: { total: Object.values(byStatus).reduce((a, b) => a + b, 0), byStatus },
@@ -486,20 +529,20 @@ const HOUR_MS = 3_600_000
  * GET /api/stats/hourly: reported and closed per clock hour over the last 24 hours (the current hour last, counted
  * up to now). Closed: closed_at in the hour and the case is closed or rated now (the overview's closedToday rule).
  */
-export async function hourly(q: Queryable, regionId: string | undefined, now: Date, within?: AuthUser): Promise<Hourly> {
-  const region = regionId !== undefined ? await requireRegion(q, regionId, within) : undefined
+export async function hourly(q: Queryable, req: CaseFilterRequest, now: Date): Promise<Hourly> {
+  const filter = await resolveFilter(q, req)
   // Asia/Shanghai is a whole-hour offset, so UTC hours are its hours too.
   const first = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - 23 * HOUR_MS)
   const p = new Params()
   const fromP = p.add(first)
   const nowP = p.add(now)
-  const inRegion = region ? ` AND c.region_path <@ ${p.add(region.path)}::ltree` : ''
+  const inFilter = filterSql(p, filter)
   const sql = `
     SELECT 'r' AS what, floor(extract(epoch FROM c.reported_at) / 3600)::bigint AS h, count(*)::int AS n
-      FROM cases c WHERE c.reported_at >= ${fromP} AND c.reported_at < ${nowP}${inRegion} GROUP BY 2
+      FROM cases c WHERE c.reported_at >= ${fromP} AND c.reported_at < ${nowP}${inFilter} GROUP BY 2
     UNION ALL
     SELECT 'c', floor(extract(epoch FROM c.closed_at) / 3600)::bigint, count(*)::int
-      FROM cases c WHERE c.closed_at >= ${fromP} AND c.closed_at < ${nowP} AND c.status IN (${CLOSED})${inRegion} GROUP BY 2`
+      FROM cases c WHERE c.closed_at >= ${fromP} AND c.closed_at < ${nowP} AND c.status IN (${CLOSED})${inFilter} GROUP BY 2`
   const { rows } = await q.query<{ what: 'r' | 'c'; h: string | number; n: number }>(sql, p.values)
   const hours = Array.from({ length: 24 }, (_, i) => ({ start: new Date(first.getTime() + i * HOUR_MS).toISOString(), reported: 0, closed: 0 }))
   const firstHour = first.getTime() / HOUR_MS
@@ -509,13 +552,11 @@ export async function hourly(q: Queryable, regionId: string | undefined, now: Da
     if (r.what === 'r') slot.reported += r.n
     else slot.closed += r.n
   }
-  return { region: region ? { id: region.id, name: region.name, level: region.level } : null, asOf: now.toISOString(), hours }
+  return { ...echo(filter), asOf: now.toISOString(), hours }
 }
 
-export interface RankingRequest {
+export interface RankingRequest extends CaseFilterRequest {
   by: RankingBy
-  regionId?: string
-  within?: AuthUser
   from?: string
   to?: string
 }
@@ -526,10 +567,10 @@ export interface RankingRequest {
  */
 export async function ranking(q: Queryable, req: RankingRequest, now: Date): Promise<Ranking> {
   const window = resolveWindow(req, now)
-  const region = req.regionId !== undefined ? await requireRegion(q, req.regionId, req.within) : undefined
+  const filter = await resolveFilter(q, req)
+  const { region } = filter
   const p = new Params()
-  const where = [`c.reported_at >= ${p.add(window.from)}`, `c.reported_at < ${p.add(window.to)}`]
-  if (region) where.push(`c.region_path <@ ${p.add(region.path)}::ltree`)
+  const where = [`c.reported_at >= ${p.add(window.from)} AND c.reported_at < ${p.add(window.to)}${filterSql(p, filter)}`]
   const key = req.by === 'street' ? `ltree2text(subpath(c.region_path, 1, 1))` : 'c.department'
   where.push(req.by === 'street' ? 'nlevel(c.region_path) >= 2' : 'c.department IS NOT NULL')
   const nowP = p.add(now)
@@ -561,7 +602,7 @@ export async function ranking(q: Queryable, req: RankingRequest, now: Date): Pro
   const extra = [...byKey.keys()].filter((k) => !seen.has(k)).sort()
   return {
     by: req.by,
-    region: region ? { id: region.id, name: region.name, level: region.level } : null,
+    ...echo(filter),
     from: window.from.toISOString(),
     to: window.to.toISOString(),
     asOf: now.toISOString(),
@@ -581,15 +622,15 @@ export function heatWindow(window: HeatWindow, now: Date): Window {
 }
 
 /** GET /api/stats/heat: the points of the cases reported in the window (every status), newest first, at most `limit`. */
-export async function heat(q: Queryable, req: { window: HeatWindow; regionId?: string; within?: AuthUser; limit?: number }, now: Date): Promise<Heat> {
-  const region = req.regionId !== undefined ? await requireRegion(q, req.regionId, req.within) : undefined
+export async function heat(q: Queryable, req: CaseFilterRequest & { window: HeatWindow; limit?: number }, now: Date): Promise<Heat> {
+  const filter = await resolveFilter(q, req)
   const w = heatWindow(req.window, now)
   const limit = Math.min(req.limit ?? 50_000, MAX_HEAT_POINTS)
   const p = new Params()
   const { rows } = await q.query<{ x: number; y: number }>(
     `SELECT round(ST_X(c.location)::numeric, 6)::float8 AS x, round(ST_Y(c.location)::numeric, 6)::float8 AS y
        FROM cases c
-      WHERE c.reported_at >= ${p.add(w.from)} AND c.reported_at < ${p.add(w.to)}${region ? ` AND c.region_path <@ ${p.add(region.path)}::ltree` : ''}
+      WHERE c.reported_at >= ${p.add(w.from)} AND c.reported_at < ${p.add(w.to)}${filterSql(p, filter)}
       ORDER BY c.reported_at DESC
       LIMIT ${p.add(limit + 1)}`,
     p.values,
@@ -598,7 +639,7 @@ export async function heat(q: Queryable, req: { window: HeatWindow; regionId?: s
   const points = (truncated ? rows.slice(0, limit) : rows).map((r) => [r.x, r.y])
   return {
     window: req.window,
-    region: region ? { id: region.id, name: region.name, level: region.level } : null,
+    ...echo(filter),
     from: w.from.toISOString(),
     to: w.to.toISOString(),
     count: points.length,

@@ -188,6 +188,107 @@ describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
   })
 })
 
+/**
+ * The cross-filter (the wall's category ring and department ranking filter its other panels): every statistics route
+ * takes `category` and `department` besides `region`. Its own day (2031-03-08) and grid, so figures are exact.
+ */
+describe.each(DB_MODES)('wall statistics filtered by category and department (%s)', (mode) => {
+  const T2 = at('2031-03-08T12:00:00')
+  const DAY2 = 'from=2031-03-08&to=2031-03-08'
+  let app: GcApp
+  let db: Db
+  let grid: Place
+
+  const ok = async (url: string) => {
+    const res = await app.inject({ url })
+    expect(res.statusCode, res.body).toBe(200)
+    return res.json()
+  }
+
+  beforeAll(async () => {
+    db = await testDb(mode)
+    const clock = { now: at('2031-03-08T10:00:00') }
+    app = await buildApp({ db, now: () => clock.now })
+    await app.ready()
+    grid = (
+      await db.query<Place>(
+        `SELECT g.id, s.id AS street, s.name AS "streetName", ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+           FROM regions g JOIN regions s ON s.id = ltree2text(subpath(g.path, 1, 1))
+          WHERE g.level = 4 AND g.valid_to IS NULL AND s.id = '330702001' ORDER BY g.id LIMIT 1 OFFSET 7`,
+      )
+    ).rows[0]
+    // Three open cases at 10:00: two of one family going to two departments, one of another family.
+    for (const category of ['public_facilities.water_drainage', 'public_facilities.road', 'sanitation.garbage']) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/cases',
+        headers: { 'x-actor': 'wall-filter' },
+        payload: { category, description: 'wall filter', lon: grid.lon, lat: grid.lat },
+      })
+      expect(res.statusCode, res.body).toBe(201)
+    }
+    clock.now = T2
+  })
+  afterAll(() => app?.close())
+
+  it('overview: today and open narrowed by category and department, the filter echoed', async () => {
+    const all = await ok(`/api/stats/overview?region=${grid.id}`)
+    expect(all).toMatchObject({ category: null, department: null, reportedToday: 3 })
+    const family = await ok(`/api/stats/overview?region=${grid.id}&category=public_facilities`)
+    expect(family).toMatchObject({ category: 'public_facilities', department: null, reportedToday: 2 })
+    expect(family.openByCategory.map((c: { category: string }) => c.category)).toEqual(['public_facilities'])
+    const both = await ok(`/api/stats/overview?region=${grid.id}&category=public_facilities&department=water_supply`)
+    expect(both).toMatchObject({ category: 'public_facilities', department: 'water_supply', reportedToday: 1 })
+    expect((await ok(`/api/stats/overview?region=${grid.id}&category=sanitation&department=water_supply`)).reportedToday).toBe(0)
+    // Open: every open case of the filter under the grid, whenever reported (other suites may add some): the database's count.
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM cases c JOIN regions r ON r.id = $1
+        WHERE c.region_path <@ r.path AND c.department = 'water_supply' AND c.status IN ('reported','registered','dispatched','in_progress','handled','verified')`,
+      [grid.id],
+    )
+    expect(rows[0].n).toBeGreaterThanOrEqual(1)
+    expect((await ok(`/api/stats/overview?region=${grid.id}&department=water_supply`)).open.total).toBe(rows[0].n)
+  })
+
+  it('hourly, loop, heat and rankings take the same filter', async () => {
+    const sum = (h: { hours: Array<{ reported: number }> }) => h.hours.reduce((s, x) => s + x.reported, 0)
+    expect(sum(await ok(`/api/stats/hourly?region=${grid.id}`))).toBe(3)
+    const hourly = await ok(`/api/stats/hourly?region=${grid.id}&category=public_facilities&department=municipal_gardens`)
+    expect(hourly).toMatchObject({ category: 'public_facilities', department: 'municipal_gardens' })
+    expect(sum(hourly)).toBe(1)
+
+    expect(await ok(`/api/stats/loop?${DAY2}&department=water_supply`)).toMatchObject({ department: 'water_supply', reported: 1, open: 1 })
+    expect((await ok(`/api/stats/loop?${DAY2}&category=sanitation`)).reported).toBe(1)
+
+    const heat = await ok(`/api/stats/heat?window=today&department=sanitation`)
+    expect(heat).toMatchObject({ department: 'sanitation', count: 1 })
+    expect((await ok(`/api/stats/heat?window=today&category=public_facilities`)).count).toBe(2)
+
+    const depts = await ok(`/api/stats/ranking?by=department&category=public_facilities&${DAY2}`)
+    expect(depts.groups.map((g: { key: string; reported: number }) => [g.key, g.reported])).toEqual([
+      ['municipal_gardens', 1],
+      ['water_supply', 1],
+    ])
+    const streets = await ok(`/api/stats/ranking?by=street&department=sanitation&${DAY2}`)
+    expect(streets.department).toBe('sanitation')
+    expect(streets.groups.find((g: { key: string }) => g.key === grid.street)).toMatchObject({ reported: 1, open: 1 })
+    expect(streets.groups.reduce((s: number, g: { reported: number }) => s + g.reported, 0)).toBe(1)
+  })
+
+  it('an unknown or malformed department or category is a 400 naming the field', async () => {
+    for (const [url, field] of [
+      ['/api/stats/overview?department=nobody', 'department'],
+      ['/api/stats/hourly?department=Water-Supply', 'department'],
+      ['/api/stats/heat?category=no_such_family', 'category'],
+      ['/api/stats/ranking?by=street&department=nobody', 'department'],
+    ] as const) {
+      const res = await app.inject(url)
+      expect(res.statusCode, url).toBe(400)
+      expect(res.json().field ?? JSON.stringify(res.json()), url).toContain(field)
+    }
+  })
+})
+
 describe.each(DB_MODES)('wall statistics when signed in (%s)', (mode) => {
   let app: GcApp
   beforeAll(async () => {

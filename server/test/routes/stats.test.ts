@@ -212,10 +212,11 @@ describe.each(DB_MODES)('loop statistics (%s)', (mode) => {
 
   it('counts the week under the community exactly', async () => {
     const s = await ok(`/api/stats/loop?region=${community.id}&${WEEK}`)
-    const { groups, region, category, from, to, asOf, groupBy, ...totals } = s
-    expect({ region, category, from, to, asOf, groupBy, groups }).toEqual({
+    const { groups, region, category, department, from, to, asOf, groupBy, ...totals } = s
+    expect({ region, category, department, from, to, asOf, groupBy, groups }).toEqual({
       region: { id: community.id, name: community.name, level: 3 },
       category: null,
+      department: null,
       from: at('2026-04-13T00:00:00').toISOString(),
       to: at('2026-04-18T00:00:00').toISOString(),
       asOf: T.toISOString(),

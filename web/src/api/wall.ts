@@ -15,11 +15,18 @@ const q = (params: Record<string, string | number | undefined | null>) => {
   return text ? `?${text}` : ''
 }
 
-export const fetchOverview = (region?: string | null) => getJson<Overview>(`/api/stats/overview${q({ region })}`)
-export const fetchLoopByDay = (region?: string | null) => getJson<LoopStats>(`/api/stats/loop${q({ region, groupBy: 'day' })}`)
-export const fetchHourly = (region?: string | null) => getJson<Hourly>(`/api/stats/hourly${q({ region })}`)
-export const fetchRanking = (by: RankingBy, region?: string | null) => getJson<Ranking>(`/api/stats/ranking${q({ by, region })}`)
-export const fetchHeat = (window: HeatWindow, region?: string | null, limit = 100_000) => getJson<Heat>(`/api/stats/heat${q({ window, region, limit })}`)
+/** The cases a statistics call is about (every route takes all three; absent: no narrowing). */
+export interface StatsFilter {
+  region?: string | null
+  category?: string | null
+  department?: string | null
+}
+
+export const fetchOverview = (f: StatsFilter = {}) => getJson<Overview>(`/api/stats/overview${q({ ...f })}`)
+export const fetchLoopByDay = (f: StatsFilter = {}) => getJson<LoopStats>(`/api/stats/loop${q({ ...f, groupBy: 'day' })}`)
+export const fetchHourly = (f: StatsFilter = {}) => getJson<Hourly>(`/api/stats/hourly${q({ ...f })}`)
+export const fetchRanking = (by: RankingBy, f: StatsFilter = {}) => getJson<Ranking>(`/api/stats/ranking${q({ by, ...f })}`)
+export const fetchHeat = (window: HeatWindow, f: StatsFilter = {}, limit = 100_000) => getJson<Heat>(`/api/stats/heat${q({ window, ...f, limit })}`)
 export const fetchWorkers = () => getJson<WorkerList>('/api/workers?limit=20000')
 export const fetchCameras = () => getJson<CameraList>('/api/cameras?limit=20000')
 export const fetchStreets = (): Promise<RegionFeatureCollection> => fetchRegions(2)

@@ -3,11 +3,16 @@
  * is the server's): overview (today, open, overdue, 30-day completion, category mix), the 30-day loop by day
  * (trend, on-time rate, satisfaction), 24 hours, street and department rankings, and the heatmap points.
  * Refreshed on a timer and, coalesced, shortly after live case events.
+ *
+ * The wall's cross-filter narrows them (every stats route takes region, category and department), except where a
+ * panel is the filter's own source: the category ring is not narrowed by the category (it shows the selected slice
+ * among the others), the department ranking not by the department, the street ranking not by the street (it ranks
+ * every street of the area).
  */
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import type { Heat, HeatWindow, Hourly, LoopStats, Overview, Ranking } from '../../../shared/schemas/stats.ts'
-import { fetchHeat, fetchHourly, fetchLoopByDay, fetchOverview, fetchRanking } from '../api/wall.ts'
+import { fetchHeat, fetchHourly, fetchLoopByDay, fetchOverview, fetchRanking, type StatsFilter } from '../api/wall.ts'
 
 /** A refresh at most this long after a case event (a burst of events makes one refresh). */
 export const EVENT_REFRESH_MS = 1200
@@ -15,6 +20,8 @@ export const PERIODIC_REFRESH_MS = 30_000
 
 export const useStatsStore = defineStore('stats', () => {
   const overview = shallowRef<Overview | null>(null)
+  /** The overview without the category filter: the category ring's data (the same object when none is set). */
+  const categoryMix = shallowRef<Overview | null>(null)
   const loop = shallowRef<LoopStats | null>(null)
   const hourly = shallowRef<Hourly | null>(null)
   const streets = shallowRef<Ranking | null>(null)
@@ -28,6 +35,8 @@ export const useStatsStore = defineStore('stats', () => {
   let region: string | null = null
   /** The street ranking is the area's (all streets), not the selected street's: the red/black list stays whole. */
   let area: string | null = null
+  let category: string | null = null
+  let department: string | null = null
   let heatWindow: HeatWindow = 'today'
   let token = 0
   let running: Promise<void> | null = null
@@ -35,14 +44,20 @@ export const useStatsStore = defineStore('stats', () => {
 
   async function refreshNow(): Promise<void> {
     const my = ++token
-    const r = region
-    const a = area
+    const f: StatsFilter = { region, category, department }
     try {
-      const [o, l, h, s, d, ht] = await Promise.all([
-        fetchOverview(r), fetchLoopByDay(r), fetchHourly(r), fetchRanking('street', a), fetchRanking('department', r), fetchHeat(heatWindow, r),
+      const [o, mix, l, h, s, d, ht] = await Promise.all([
+        fetchOverview(f),
+        category ? fetchOverview({ ...f, category: null }) : null,
+        fetchLoopByDay(f),
+        fetchHourly(f),
+        fetchRanking('street', { ...f, region: area }),
+        fetchRanking('department', { ...f, department: null }),
+        fetchHeat(heatWindow, f),
       ])
       if (my !== token) return
       overview.value = o
+      categoryMix.value = mix ?? o
       loop.value = l
       hourly.value = h
       streets.value = s
@@ -83,8 +98,16 @@ export const useStatsStore = defineStore('stats', () => {
     }, EVENT_REFRESH_MS)
   }
 
-  function setScope(next: { region?: string | null; area?: string | null; heatWindow?: HeatWindow }): void {
+  function setScope(next: { region?: string | null; area?: string | null; category?: string | null; department?: string | null; heatWindow?: HeatWindow }): void {
     let changed = false
+    if (next.category !== undefined && next.category !== category) {
+      category = next.category
+      changed = true
+    }
+    if (next.department !== undefined && next.department !== department) {
+      department = next.department
+      changed = true
+    }
     if (next.area !== undefined && next.area !== area) {
       area = next.area
       changed = true
@@ -113,5 +136,5 @@ export const useStatsStore = defineStore('stats', () => {
     eventTimer = undefined
   }
 
-  return { overview, loop, hourly, streets, departments, heat, error, refreshedAt, refreshes, refresh, noteChange, setScope, start, stop }
+  return { overview, categoryMix, loop, hourly, streets, departments, heat, error, refreshedAt, refreshes, refresh, noteChange, setScope, start, stop }
 })

@@ -45,9 +45,9 @@ export const useWallStore = defineStore('wall', () => {
   const choropleth = ref<ChoroplethMetric>('open')
 
   /**
-   * Cross-filter: a category family and/or a street. Panels and map both read and write it. A department (from the
-   * department ranking) filters the map and the feed only: the stats API has no department filter, so the panels'
-   * figures stay those of the street / area.
+   * Cross-filter: a category family, a street and/or a department. Panels and map both read and write it: the case
+   * layer and the feed apply `matches`, the statistics panels and the heatmap ask the stats API with the same filter
+   * (stores/stats.ts; a panel is not narrowed by its own selection).
    */
   const category = ref<string | null>(null)
   const street = ref<string | null>(null)

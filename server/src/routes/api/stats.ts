@@ -55,7 +55,7 @@ export default async function statsRoutes(app: GcApp) {
       const q = req.query
       const { regionId, within } = statsScope(req, q.region)
       reply.header('cache-control', 'no-cache')
-      return loopStats(app.db, { regionId, within, category: q.category, from: q.from, to: q.to, groupBy: q.groupBy }, app.now())
+      return loopStats(app.db, { regionId, within, category: q.category, department: q.department, from: q.from, to: q.to, groupBy: q.groupBy }, app.now())
     },
   )
 
@@ -63,9 +63,10 @@ export default async function statsRoutes(app: GcApp) {
     '/api/stats/overview',
     { schema: { querystring: OverviewQuerySchema, response: { 200: OverviewSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } } },
     async (req, reply) => {
-      const { regionId, within } = statsScope(req, req.query.region)
+      const q = req.query
+      const { regionId, within } = statsScope(req, q.region)
       reply.header('cache-control', 'no-cache')
-      return overview(app.db, regionId, app.now(), within)
+      return overview(app.db, { regionId, within, category: q.category, department: q.department }, app.now())
     },
   )
 
@@ -73,22 +74,23 @@ export default async function statsRoutes(app: GcApp) {
   const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema }
 
   app.get('/api/stats/hourly', { schema: { querystring: HourlyQuerySchema, response: { 200: HourlySchema, ...errors } } }, async (req, reply) => {
-    const { regionId, within } = statsScope(req, req.query.region)
+    const q = req.query
+    const { regionId, within } = statsScope(req, q.region)
     reply.header('cache-control', 'no-cache')
-    return hourly(app.db, regionId, app.now(), within)
+    return hourly(app.db, { regionId, within, category: q.category, department: q.department }, app.now())
   })
 
   app.get('/api/stats/ranking', { schema: { querystring: RankingQuerySchema, response: { 200: RankingSchema, ...errors } } }, async (req, reply) => {
     const q = req.query
     const { regionId, within } = statsScope(req, q.region)
     reply.header('cache-control', 'no-cache')
-    return ranking(app.db, { by: q.by, regionId, within, from: q.from, to: q.to }, app.now())
+    return ranking(app.db, { by: q.by, regionId, within, category: q.category, department: q.department, from: q.from, to: q.to }, app.now())
   })
 
   app.get('/api/stats/heat', { schema: { querystring: HeatQuerySchema, response: { 200: HeatSchema, ...errors } } }, async (req, reply) => {
     const q = req.query
     const { regionId, within } = statsScope(req, q.region)
     reply.header('cache-control', 'no-cache')
-    return heat(app.db, { window: q.window, regionId, within, limit: q.limit }, app.now())
+    return heat(app.db, { window: q.window, regionId, within, category: q.category, department: q.department, limit: q.limit }, app.now())
   })
 }
