@@ -90,5 +90,14 @@ type StreamWireEvent = 'events:frame' | 'events:reset'
 /** The kinds written to the event log (and any other kind added to ServerToClientEvents). */
 export type EventKind = Exclude<keyof ServerToClientEvents, StreamWireEvent>
 export type EventPayload<K extends EventKind> = Parameters<ServerToClientEvents[K]>[0]
-/** One event in a frame: its kind, its seq and its payload's fields, side by side. */
+/** One event as handlers see it: its kind, its seq and its payload's fields, side by side. */
 export type FrameEvent = { [K in EventKind]: { kind: K } & EventPayload<K> }[EventKind]
+
+/** The kinds whose payload is compacted on the wire (see `events:frame`); the others travel as they are. */
+export type CompactKind = 'case:created' | 'case:updated'
+/** Any field, at any depth, may be left out. */
+type Compacted<T> = T extends ReadonlyArray<infer U> ? Array<Compacted<U>> : T extends object ? { [P in keyof T]?: Compacted<T[P]> } : T
+/** One event as it travels in an `events:frame` (expand it with wire.ts `expandEvent` to read its payload). */
+export type WireEvent = {
+  [K in EventKind]: { kind: K; seq: number } & (K extends CompactKind ? Compacted<Omit<EventPayload<K>, 'seq'>> : Omit<EventPayload<K>, 'seq'>)
+}[EventKind]
