@@ -154,22 +154,25 @@ describe('the wire form of events', () => {
     expect((compactEvent(e) as { case: Case }).case.regions.map((r) => r.level)).toEqual([undefined, 4, 5])
   })
 
-  it('leaves the server’s event as it was, and gives each event its own defaults', () => {
+  it('compacting leaves the server’s event as it was; expanding fills the received event in place, with its own defaults', () => {
     const e = updated(REGISTERED)
     const before = clone(e)
-    const wire = JSON.parse(JSON.stringify(compactEvent(e))) as WireEvent
+    const text = JSON.stringify(compactEvent(e))
     expect(e).toStrictEqual(before)
-    const a = expandEvent(wire) as Extract<FrameEvent, { kind: 'case:updated' }>
-    const b = expandEvent(wire) as Extract<FrameEvent, { kind: 'case:updated' }>
+    const wa = JSON.parse(text) as WireEvent
+    const a = expandEvent(wa) as Extract<FrameEvent, { kind: 'case:updated' }>
+    expect(a).toBe(wa)
+    const b = expandEvent(JSON.parse(text) as WireEvent) as Extract<FrameEvent, { kind: 'case:updated' }>
     expect(a.entry.attachments).not.toBe(b.entry.attachments)
     a.entry.attachments.push('x')
     expect(b.entry.attachments).toEqual([])
-    expect(wire).toStrictEqual(JSON.parse(JSON.stringify(compactEvent(e)))) // expanding does not change its input
+    // Expanding twice changes nothing.
+    expect(expandEvent(clone(b) as unknown as WireEvent)).toStrictEqual(b)
   })
 
   it('an event that is already whole expands to itself; other kinds travel as they are', () => {
     const e = created(REPORTED)
-    expect(expandEvent(e as unknown as WireEvent)).toStrictEqual(e)
+    expect(expandEvent(clone(e) as unknown as WireEvent)).toStrictEqual(e)
     const moved = { kind: 'workers:moved', seq: 7, regionId: null, positions: [['w-1', 119.64, 29.08, 1_700_000_000_000, 'on_duty', null]] } as unknown as FrameEvent
     expect(compactEvent(moved)).toBe(moved)
     expect(expandEvent(moved as unknown as WireEvent)).toBe(moved)
