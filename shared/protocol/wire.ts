@@ -9,7 +9,7 @@
  *   - null, for a nullable field of the schema (CaseSchema, TimelineEntrySchema: read from the schema here, so a
  *     field added there is covered without a change here);
  *   - the schema's `default` (a case's overdue false and escalations 0, an entry's attachments [] and data {});
- *   - a copy of another field (`DERIVED` below): a case's updatedAt = its reportedAt (a new case); a region's level =
+ *   - a copy of another field (`CASE_DERIVED`, `SHAPES` below): a case's updatedAt = its reportedAt (a new case); a region's level =
  *     its place in `regions` + 1 (district first); in `case:updated`, entry.at = case.updatedAt and action =
  *     entry.action;
  * and a nested object whose fields are all left out (a new case's stages) is left out whole. Nothing is renamed or
@@ -164,7 +164,10 @@ export function expandObject(o: Obj, shape: Shape, index = 0, event?: Obj): Obj 
 
 const field = (o: Obj, key: string): Obj => (isObj(o[key]) ? (o[key] as Obj) : {})
 
-/** Fields that are copies of others (see the top). Paths are dotted; an array's items are `array.field`. */
+/**
+ * Fields that are copies of others (see the top). Paths are dotted; an array's items are `array.field`. A copy may
+ * read only what is restored before it: a field never left out (reportedAt), its index, or an object declared earlier.
+ */
 const CASE_DERIVED: Record<string, Derive> = {
   updatedAt: (c) => c.reportedAt,
   'regions.level': (_r, i) => i + 1,
@@ -175,18 +178,20 @@ const prefixed = (prefix: string, d: Record<string, Derive>) => Object.fromEntri
  * Per compacted kind, the shape of its payload. The objects are declared in the order they are restored: `entry.at`
  * reads the case, restored before it.
  */
-const SHAPES: Record<CompactKind, Shape> = {
-  'case:created': shapeOf(Type.Object({ case: CaseSchema }), prefixed('case.', CASE_DERIVED)),
-  'case:updated': shapeOf(Type.Object({ case: CaseSchema, entry: TimelineEntrySchema, action: Type.String() }), {
-    ...prefixed('case.', CASE_DERIVED),
-    'entry.at': (_entry, _i, ev) => field(ev, 'case').updatedAt,
-    action: (ev) => field(ev, 'entry').action,
-  }),
-}
+const SHAPES = new Map<string, Shape>(
+  Object.entries({
+    'case:created': shapeOf(Type.Object({ case: CaseSchema }), prefixed('case.', CASE_DERIVED)),
+    'case:updated': shapeOf(Type.Object({ case: CaseSchema, entry: TimelineEntrySchema, action: Type.String() }), {
+      ...prefixed('case.', CASE_DERIVED),
+      'entry.at': (_entry, _i, ev) => field(ev, 'case').updatedAt,
+      action: (ev) => field(ev, 'entry').action,
+    }),
+  } satisfies Record<CompactKind, Shape>),
+)
 
 /** The server's side: once per event (the frame hub), never per socket. */
 export function compactEvent(e: FrameEvent): WireEvent {
-  const shape = SHAPES[e.kind as CompactKind]
+  const shape = SHAPES.get(e.kind)
   return (shape ? compactObject(e as unknown as Obj, shape) : e) as WireEvent
 }
 
@@ -195,6 +200,6 @@ export function compactEvent(e: FrameEvent): WireEvent {
  * back). An event that is already whole is left as it is.
  */
 export function expandEvent(e: WireEvent): FrameEvent {
-  const shape = SHAPES[e.kind as CompactKind]
+  const shape = SHAPES.get(e.kind)
   return (shape ? expandObject(e as unknown as Obj, shape) : e) as FrameEvent
 }
