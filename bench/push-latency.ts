@@ -180,7 +180,8 @@ async function connectDashboards(kind: 'full' | 'light'): Promise<void> {
     const k = i
     if (kind === 'light') {
       const socket = connect(url, { transports: ['websocket'], forceNew: true, reconnection: true, parser: lightParser }) as unknown as StreamSocket
-      // Scan the raw frame for "description":"bench <run> #<report>".
+      // Scan the raw frame for "description":"bench <run> #<report>" (the compact wire form renames nothing, and a
+      // description is never left out: shared/protocol/wire.ts).
       ;(socket as unknown as { on(ev: string, f: (raw: string) => void): void }).on('events:frame', (raw) => {
         for (let at = raw.indexOf('"description":"bench '); at >= 0; at = raw.indexOf('"description":"bench ', at + 20)) {
           const m = /^"description":"bench (\d+) #(\d+)"/.exec(raw.slice(at, at + 48))

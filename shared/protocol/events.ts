@@ -32,8 +32,17 @@ export interface ServerToClientEvents {
    * Replayed events (after `events:resume`) come in the same frames, before the live ones, without a seam.
    * `through`: every event of the socket's scope up to this seq has now been sent — the client's position moves
    * there even when the frame holds nothing of its scope (a quiet region's socket gets `[]` now and then).
+   *
+   * Events travel in their compact wire form (`WireEvent`, made by shared/protocol/wire.ts once per event on the
+   * server, live and replayed alike): in a case event's `case` and `entry`, a field is left out when it holds the
+   * value the client restores it to — null for a nullable field of the schema, the schema's `default` (overdue
+   * false, escalations 0, attachments [], data {}), or a copy of another field (a case's updatedAt = its reportedAt;
+   * a region's level = its place in `regions` + 1; in `case:updated`, entry.at = case.updatedAt and action =
+   * entry.action); a nested object left empty (stages, all null) is left out whole. Nothing is renamed and every
+   * other field is sent as is. stream.ts expands each event (`expandEvent`) before its handlers see it: they get
+   * the event exactly as the server had it. A client reading frames without stream.ts expands them itself.
    */
-  'events:frame': (frame: FrameEvent[], through: number) => void
+  'events:frame': (frame: WireEvent[], through: number) => void
   /**
    * The server cannot bring this socket up to date from the log (it was pruned under a replay, or the socket's backlog
    * was dropped): reload a snapshot (GET /api/cases gives its `seq`), then `events:resume` from that seq.
@@ -90,5 +99,14 @@ type StreamWireEvent = 'events:frame' | 'events:reset'
 /** The kinds written to the event log (and any other kind added to ServerToClientEvents). */
 export type EventKind = Exclude<keyof ServerToClientEvents, StreamWireEvent>
 export type EventPayload<K extends EventKind> = Parameters<ServerToClientEvents[K]>[0]
-/** One event in a frame: its kind, its seq and its payload's fields, side by side. */
+/** One event as handlers see it: its kind, its seq and its payload's fields, side by side. */
 export type FrameEvent = { [K in EventKind]: { kind: K } & EventPayload<K> }[EventKind]
+
+/** The kinds whose payload is compacted on the wire (see `events:frame`); the others travel as they are. */
+export type CompactKind = 'case:created' | 'case:updated'
+/** Any field, at any depth, may be left out. */
+type Compacted<T> = T extends ReadonlyArray<infer U> ? Array<Compacted<U>> : T extends object ? { [P in keyof T]?: Compacted<T[P]> } : T
+/** One event as it travels in an `events:frame` (expand it with wire.ts `expandEvent` to read its payload). */
+export type WireEvent = {
+  [K in EventKind]: { kind: K; seq: number } & (K extends CompactKind ? Compacted<Omit<EventPayload<K>, 'seq'>> : Omit<EventPayload<K>, 'seq'>)
+}[EventKind]

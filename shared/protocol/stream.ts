@@ -7,9 +7,13 @@
  * after it, in order, replayed from the log and then live. An event at or below the position was applied already and
  * is dropped. When the server answers `reset` (too far behind, log pruned, unknown position) the client loads a
  * snapshot, takes the snapshot's seq as its position and resumes from there.
+ *
+ * Events arrive in their compact wire form (wire.ts): each one is expanded before `apply` sees it, so handlers get
+ * the event exactly as the server had it (every null and default in place).
  */
 import type { Socket } from 'socket.io-client'
-import type { Ack, ClientToServerEvents, FrameEvent, ResetInfo, ResumeReply, Scope, ServerToClientEvents } from './events.ts'
+import type { Ack, ClientToServerEvents, FrameEvent, ResetInfo, ResumeReply, Scope, ServerToClientEvents, WireEvent } from './events.ts'
+import { expandEvent } from './wire.ts'
 
 export type StreamSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -20,7 +24,7 @@ export interface StreamHandlers {
   /** The position of the client's state: seq of the last event applied; null before any snapshot. */
   getPosition(): number | null
   setPosition(seq: number): void
-  /** Applies one event (in seq order, never one at or below the position). */
+  /** Applies one event (in seq order, never one at or below the position), expanded from its wire form. */
   apply(event: FrameEvent): void
   /**
    * Loads a snapshot of the scope and resolves with the seq it reflects ('initial': no state yet; 'reset': the server
@@ -143,7 +147,7 @@ export function attachEventStream(socket: StreamSocket, handlers: StreamHandlers
     generation++
     setStatus('offline')
   }
-  const onFrame = (frame: FrameEvent[], through?: number) => {
+  const onFrame = (frame: WireEvent[], through?: number) => {
     if (!Array.isArray(frame)) return
     stats.frames++
     if (snapshotting) return
@@ -156,7 +160,7 @@ export function attachEventStream(socket: StreamSocket, handlers: StreamHandlers
         continue
       }
       try {
-        handlers.apply(e)
+        handlers.apply(expandEvent(e))
       } catch (err) {
         onError(err)
       }

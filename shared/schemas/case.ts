@@ -42,6 +42,11 @@ export type CaseCreate = Static<typeof CaseCreateSchema>
 
 const DateTime = Type.String({ format: 'date-time' })
 
+/**
+ * A case as the API and the event stream carry it. `default`: the value most cases have (a new case's); the socket
+ * wire form (shared/protocol/wire.ts) leaves such a field out, and every null of a nullable field, and the client
+ * restores them from this schema. Every field is always present in the API's answers.
+ */
 export const CaseSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   /** Human-readable case number, e.g. GC20261121000042. */
@@ -67,8 +72,8 @@ export const CaseSchema = Type.Object({
   dueAt: Nullable(DateTime),
   /** Seconds until dueAt when the response was made (negative: overdue); null once handled or final. */
   timeLeftSeconds: Nullable(Type.Integer()),
-  overdue: Type.Boolean(),
-  escalations: Type.Integer(),
+  overdue: Type.Boolean({ default: false }),
+  escalations: Type.Integer({ default: 0 }),
   stages: Type.Object({
     registeredAt: Nullable(DateTime),
     dispatchedAt: Nullable(DateTime),
@@ -95,8 +100,8 @@ export const TimelineEntrySchema = Type.Object({
   fromLevel: Nullable(Type.Integer()),
   toLevel: Nullable(Type.Integer()),
   note: Nullable(Type.String()),
-  attachments: Type.Array(Type.String({ description: 'photo URL' })),
-  data: Type.Record(Type.String(), Type.Unknown()),
+  attachments: Type.Array(Type.String({ description: 'photo URL' }), { default: [] }),
+  data: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
 })
 export type TimelineEntry = Static<typeof TimelineEntrySchema>
 

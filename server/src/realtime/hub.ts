@@ -1,5 +1,6 @@
-import type { Ack, FrameEvent, ResetReason, ResumeReply, Scope } from '../../../shared/protocol/events.ts'
+import type { Ack, FrameEvent, ResetReason, ResumeReply, Scope, WireEvent } from '../../../shared/protocol/events.ts'
 import { scopeRooms } from '../../../shared/protocol/rooms.ts'
+import { compactEvent } from '../../../shared/protocol/wire.ts'
 import type { Db } from '../db/types.ts'
 import { eventsInScope, logBounds, type LoggedEvent } from '../repos/events.ts'
 import type { Relay, RelaySink } from './relay.ts'
@@ -21,6 +22,9 @@ import type { GcServer, GcSocket } from './socket-server.ts'
  * per frame, not once per commit, and an event waits at most one frame interval after its commit. Live sockets that
  * are level with the hub and share a scope share one frame, encoded once (io.to(ids)); the others get their own.
  * No socket gets two frames less than `frameMs` apart.
+ *
+ * Events go out in their compact wire form (shared/protocol/wire.ts), made once per event as the hub takes it from
+ * the log (`toWireEvent`: in `deliver` for the live sockets, in each replay read), never per socket or per frame.
  */
 
 export interface HubOptions {
@@ -50,7 +54,7 @@ interface Sub {
   state: SocketState
   cursor: number
   /** Owed, not yet sent (the tail of a replay; events for a socket that is not level with the hub). */
-  queue: FrameEvent[]
+  queue: WireEvent[]
   lastFrameAt: number
   /** The `through` of the last frame sent. */
   told: number
@@ -61,7 +65,7 @@ interface Sub {
 }
 
 interface Pending {
-  event: FrameEvent
+  event: WireEvent
   /** Region ids on the event's path; null for a global event. */
   labels: string[] | null
 }
@@ -91,8 +95,9 @@ export interface SocketStats {
 
 const now = () => performance.now()
 
-export function toFrameEvent(e: LoggedEvent): FrameEvent {
-  return { ...e.payload, seq: e.seq, kind: e.kind } as unknown as FrameEvent
+/** A logged event as it goes out in a frame: `{ ...payload, seq, kind }`, compacted. */
+export function toWireEvent(e: LoggedEvent): WireEvent {
+  return compactEvent({ ...e.payload, seq: e.seq, kind: e.kind } as unknown as FrameEvent)
 }
 
 function matches(sub: { regions: Set<string> | null }, labels: string[] | null): boolean {
@@ -165,7 +170,7 @@ export class FrameHub implements RelaySink {
   }
 
   deliver(events: LoggedEvent[], position: number): void {
-    for (const e of events) this.pending.push({ event: toFrameEvent(e), labels: e.regionPath ? e.regionPath.split('.') : null })
+    for (const e of events) this.pending.push({ event: toWireEvent(e), labels: e.regionPath ? e.regionPath.split('.') : null })
     this.pendingPosition = Math.max(this.pendingPosition, position)
     this.schedule()
   }
@@ -295,7 +300,7 @@ export class FrameHub implements RelaySink {
       }
       if (!current()) return
       if (read.prunedThrough > sub.cursor) return this.reset(sub, 'pruned')
-      for (const e of read.events) sub.queue.push(toFrameEvent(e))
+      for (const e of read.events) sub.queue.push(toWireEvent(e))
       this.counters.replayed += read.events.length
       sub.cursor = read.events.length === this.replayBatch ? read.events[read.events.length - 1].seq : upTo
       if (sub.queue.length >= this.replayBatch) {
@@ -376,7 +381,7 @@ export class FrameHub implements RelaySink {
     this.flush()
   }
 
-  private send(sub: Sub, frame: FrameEvent[], through: number): void {
+  private send(sub: Sub, frame: WireEvent[], through: number): void {
     this.noteFrame(sub, now(), through)
     this.counters.frames++
     sub.socket.emit('events:frame', frame, through)

@@ -1,6 +1,7 @@
 import { io as connect, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ClientToServerEvents, FrameEvent, Scope, ServerToClientEvents } from '../../../shared/protocol/events.ts'
+import { expandEvent } from '../../../shared/protocol/wire.ts'
 import type { GcApp } from '../../src/app.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { reportCase } from '../../src/services/cases.ts'
@@ -39,7 +40,8 @@ describe.each(DB_MODES)('socket isolation, default wiring (%s)', (mode: DbMode) 
     const socket: Client = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: token ? { token } : {} })
     open.push(socket)
     const events: FrameEvent[] = []
-    socket.on('events:frame', (frame) => events.push(...frame))
+    // Raw frames carry the compact wire form: expanded here as stream.ts does.
+    socket.on('events:frame', (frame) => events.push(...frame.map(expandEvent)))
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve({ socket, events }))
       socket.once('connect_error', reject)

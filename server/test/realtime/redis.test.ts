@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { createConnection } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { FrameEvent } from '../../../shared/protocol/events.ts'
+import type { WireEvent } from '../../../shared/protocol/events.ts'
 import { WALL_ROOM } from '../../../shared/protocol/rooms.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { connectClient, postJson, startServer, type TestClient } from '../../../test/support/server.ts'
@@ -86,7 +86,7 @@ describe.skipIf(!available).each(DB_MODES)('several processes with Redis (%s)', 
     const client = await connectClient(url)
     clients.push(client)
     const seqs: number[] = []
-    client.on('events:frame', (frame: FrameEvent[]) => {
+    client.on('events:frame', (frame: WireEvent[]) => {
       for (const e of frame) seqs.push(e.seq)
     })
     const res = await client.emitWithAck('events:resume', {})

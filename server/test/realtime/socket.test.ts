@@ -1,7 +1,8 @@
 import { io as connect } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Ack, FrameEvent, ResumeReply } from '../../../shared/protocol/events.ts'
+import type { Ack, FrameEvent, ResumeReply, WireEvent } from '../../../shared/protocol/events.ts'
 import type { StreamSocket } from '../../../shared/protocol/stream.ts'
+import { expandEvent } from '../../../shared/protocol/wire.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { startServer } from '../../../test/support/server.ts'
 import type { GcApp } from '../../src/app.ts'
@@ -112,12 +113,43 @@ describe.each(DB_MODES)('event stream over Socket.IO (%s)', (mode) => {
     const last = await maxSeq(db)
     const s = await rawSocket(url)
     sockets.push(s)
-    const got: FrameEvent[] = []
+    const got: WireEvent[] = []
     s.on('events:frame', (f) => got.push(...f))
     const ack = await resume(s, { after: snap.seq })
     expect(ack).toEqual({ ok: true, data: { from: snap.seq, head: expect.any(Number), rooms: ['wall'] } })
     await until(() => got.some((e) => e.seq >= last), 'the replay')
     expect(got.map((e) => e.seq)).toEqual(await logSeqs(db, snap.seq, got.at(-1)!.seq))
+  })
+
+  it('sends events in their compact wire form, live and replayed alike; expanded, each is the logged event', async () => {
+    const from = await maxSeq(db)
+    const listen = async (after?: number) => {
+      const s = await rawSocket(url)
+      sockets.push(s)
+      const got: WireEvent[] = []
+      s.on('events:frame', (f) => got.push(...f))
+      expect(await resume(s, after === undefined ? {} : { after })).toMatchObject({ ok: true })
+      return got
+    }
+    const live = await listen()
+    const res = await report(url, '井盖缺失')
+    expect(res.status).toBe(201)
+    const last = await maxSeq(db)
+    await until(() => live.some((e) => e.seq >= last), 'the live event')
+    const replayed = await listen(from)
+    await until(() => replayed.some((e) => e.seq >= last), 'the replay')
+    const ours = (got: WireEvent[]) => got.filter((e) => e.seq > from && e.seq <= last)
+    expect(ours(replayed)).toEqual(ours(live))
+    const wire = JSON.stringify(live.find((e) => e.kind === 'case:created' && e.case?.id === res.body.id))
+    expect(wire).not.toContain('null')
+    // expandEvent fills the events in place (they are this test's own).
+    const expanded = ours(live).map(expandEvent)
+    const { rows } = await db.query<{ seq: number; kind: string; payload: object }>('SELECT seq, kind, payload FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq', [from, last])
+    expect(expanded).toEqual(rows.map((r) => ({ ...r.payload, seq: Number(r.seq), kind: r.kind })))
+    const whole = expanded.find((e) => e.kind === 'case:created' && e.case.id === res.body.id)!
+    expect(wire.length).toBeLessThan(JSON.stringify(whole).length * 0.8)
+    const { possibleDuplicates: _, ...reported } = res.body
+    expect(whole).toEqual({ kind: 'case:created', seq: expect.any(Number), case: reported })
   })
 
   it('scopes: a socket following a region (any level) gets only what happens under it; the wall gets everything', async () => {

@@ -3,6 +3,7 @@ import { computeDueAt } from '../../../shared/domain/calendar.ts'
 import { CASE_ACTIONS, allowedActions, type CaseAction } from '../../../shared/domain/case-lifecycle.ts'
 import { categoryInfo } from '../../../shared/domain/categories.ts'
 import type { CaseStatus } from '../../../shared/domain/case-status.ts'
+import { expandEvent } from '../../../shared/protocol/wire.ts'
 import { buildApp, type GcApp } from '../../src/app.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { escalateOverdue, SCHEDULER_LOCK_KEY } from '../../src/services/escalation.ts'
@@ -409,7 +410,7 @@ describe.each(DB_MODES)('escalation (%s)', (mode) => {
         const grid = c.regions.find((r: any) => r.level === 4).id
         expect(await client.emitWithAck('events:resume', { scope: { regions: [grid] } })).toMatchObject({ ok: true })
         const got = waitFor<any>(
-          (done) => client.on('events:frame', (frame) => frame.forEach((e) => e.kind === 'case:updated' && e.case.id === c.id && done(e))),
+          (done) => client.on('events:frame', (frame) => frame.map(expandEvent).forEach((e) => e.kind === 'case:updated' && e.case.id === c.id && done(e))),
           10_000,
           'case:updated',
         )

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { starScore } from '../../../shared/domain/star-score.ts'
-import type { FrameEvent } from '../../../shared/protocol/events.ts'
+import type { WireEvent } from '../../../shared/protocol/events.ts'
+import { expandEvent } from '../../../shared/protocol/wire.ts'
 import type { GcApp } from '../../src/app.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
@@ -217,8 +218,8 @@ describe.each(DB_MODES)('dispatcher workspace (%s)', (mode: DbMode) => {
       const watcher = await connectClient(url)
       sockets.push(watcher)
       const seen = new Map<string, number>()
-      watcher.on('events:frame', (frame: FrameEvent[]) => {
-        for (const e of frame) if (e.kind === 'case:updated') seen.set((e as any).case.id, (e as any).case.version)
+      watcher.on('events:frame', (frame: WireEvent[]) => {
+        for (const e of frame.map(expandEvent)) if (e.kind === 'case:updated') seen.set(e.case.id, e.case.version)
       })
       const ack = await watcher.timeout(10_000).emitWithAck('events:resume', { scope: { all: true } })
       expect(ack.ok).toBe(true)

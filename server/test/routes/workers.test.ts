@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toWgs84 } from '../../../shared/geo/crs.ts'
 import type { FrameEvent } from '../../../shared/protocol/events.ts'
+import { expandEvent } from '../../../shared/protocol/wire.ts'
 import type { WorkerPositionTuple } from '../../../shared/schemas/worker.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { connectClient, startServer, waitFor, type TestClient } from '../../../test/support/server.ts'
@@ -75,7 +76,7 @@ async function lastSeen(db: Db, ids: string[]): Promise<Array<string | null>> {
 /** Calls `cb` for every event of `kind` in the frames the socket receives. */
 function onKind<K extends FrameEvent['kind']>(socket: TestClient, kind: K, cb: (e: Extract<FrameEvent, { kind: K }>) => void): void {
   socket.on('events:frame', (frame) => {
-    for (const e of frame) if (e.kind === kind) cb(e as Extract<FrameEvent, { kind: K }>)
+    for (const e of frame) if (e.kind === kind) cb(expandEvent(e) as Extract<FrameEvent, { kind: K }>)
   })
 }
 
