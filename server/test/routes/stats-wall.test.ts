@@ -20,6 +20,27 @@ interface Place {
   lat: number
 }
 
+/** The nth grid (by id) of a street, with a point inside it. */
+async function gridOf(db: Db, street: string, nth: number): Promise<Place> {
+  const { rows } = await db.query<Place>(
+    `SELECT g.id, s.id AS street, s.name AS "streetName", ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+       FROM regions g JOIN regions s ON s.id = ltree2text(subpath(g.path, 1, 1))
+      WHERE g.level = 4 AND g.valid_to IS NULL AND s.id = $1 ORDER BY g.id LIMIT 1 OFFSET $2`,
+    [street, nth],
+  )
+  return rows[0]
+}
+
+/** Each URL answers 400 and names its field (in `field` where the body has one, else in the message). */
+async function expect400(app: GcApp, cases: ReadonlyArray<readonly [url: string, field: string]>): Promise<void> {
+  for (const [url, field] of cases) {
+    const res = await app.inject(url)
+    expect(res.statusCode, url).toBe(400)
+    const body = res.json()
+    expect(body.field ?? JSON.stringify(body), url).toContain(field)
+  }
+}
+
 describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
   const clock = { now: T }
   let app: GcApp
@@ -64,17 +85,8 @@ describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
     db = await testDb(mode)
     app = await buildApp({ db, now: () => clock.now })
     await app.ready()
-    const place = async (street: string) =>
-      (
-        await db.query<Place>(
-          `SELECT g.id, s.id AS street, s.name AS "streetName", ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
-             FROM regions g JOIN regions s ON s.id = ltree2text(subpath(g.path, 1, 1))
-            WHERE g.level = 4 AND g.valid_to IS NULL AND s.id = $1 ORDER BY g.id LIMIT 1 OFFSET 3`,
-          [street],
-        )
-      ).rows[0]
-    a = await place('330702001')
-    b = await place('330703001')
+    a = await gridOf(db, '330702001', 3)
+    b = await gridOf(db, '330703001', 3)
 
     await report('2031-03-05T09:10:00', a)
     await report('2031-03-05T09:40:00', a, 'urgent')
@@ -145,16 +157,12 @@ describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
 
     it('refuses a missing or unknown `by` and a bad window with a 400 naming the field', async () => {
       clock.now = T
-      for (const [url, field] of [
+      await expect400(app, [
         ['/api/stats/ranking', 'by'],
         ['/api/stats/ranking?by=grid', 'by'],
         ['/api/stats/ranking?by=street&from=yesterday', 'from'],
         ['/api/stats/ranking?by=street&bogus=1', 'bogus'],
-      ] as const) {
-        const res = await app.inject(url)
-        expect(res.statusCode, url).toBe(400)
-        expect(JSON.stringify(res.json()), url).toContain(field)
-      }
+      ])
       expect((await app.inject('/api/stats/ranking?by=street&region=NOPE')).statusCode).toBe(404)
     })
   })
@@ -175,15 +183,11 @@ describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
 
     it('refuses an unknown window or a limit out of range with a 400 naming the field', async () => {
       clock.now = T
-      for (const [url, field] of [
+      await expect400(app, [
         ['/api/stats/heat?window=week', 'window'],
         ['/api/stats/heat?limit=0', 'limit'],
         ['/api/stats/heat?limit=100001', 'limit'],
-      ] as const) {
-        const res = await app.inject(url)
-        expect(res.statusCode, url).toBe(400)
-        expect(JSON.stringify(res.json()), url).toContain(field)
-      }
+      ])
     })
   })
 })
@@ -210,13 +214,7 @@ describe.each(DB_MODES)('wall statistics filtered by category and department (%s
     const clock = { now: at('2031-03-08T10:00:00') }
     app = await buildApp({ db, now: () => clock.now })
     await app.ready()
-    grid = (
-      await db.query<Place>(
-        `SELECT g.id, s.id AS street, s.name AS "streetName", ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
-           FROM regions g JOIN regions s ON s.id = ltree2text(subpath(g.path, 1, 1))
-          WHERE g.level = 4 AND g.valid_to IS NULL AND s.id = '330702001' ORDER BY g.id LIMIT 1 OFFSET 7`,
-      )
-    ).rows[0]
+    grid = await gridOf(db, '330702001', 7)
     // Three open cases at 10:00: two of one family going to two departments, one of another family.
     for (const category of ['public_facilities.water_drainage', 'public_facilities.road', 'sanitation.garbage']) {
       const res = await app.inject({
@@ -276,16 +274,12 @@ describe.each(DB_MODES)('wall statistics filtered by category and department (%s
   })
 
   it('an unknown or malformed department or category is a 400 naming the field', async () => {
-    for (const [url, field] of [
+    await expect400(app, [
       ['/api/stats/overview?department=nobody', 'department'],
       ['/api/stats/hourly?department=Water-Supply', 'department'],
       ['/api/stats/heat?category=no_such_family', 'category'],
       ['/api/stats/ranking?by=street&department=nobody', 'department'],
-    ] as const) {
-      const res = await app.inject(url)
-      expect(res.statusCode, url).toBe(400)
-      expect(res.json().field ?? JSON.stringify(res.json()), url).toContain(field)
-    }
+    ])
   })
 })
 

@@ -18,6 +18,14 @@ import { fetchHeat, fetchHourly, fetchLoopByDay, fetchOverview, fetchRanking, ty
 export const EVENT_REFRESH_MS = 1200
 export const PERIODIC_REFRESH_MS = 30_000
 
+interface StatsScope {
+  region: string | null
+  area: string | null
+  category: string | null
+  department: string | null
+  heatWindow: HeatWindow
+}
+
 export const useStatsStore = defineStore('stats', () => {
   const overview = shallowRef<Overview | null>(null)
   /** The overview without the category filter: the category ring's data (the same object when none is set). */
@@ -32,18 +40,18 @@ export const useStatsStore = defineStore('stats', () => {
   const refreshedAt = ref<number | null>(null)
   const refreshes = ref(0)
 
-  let region: string | null = null
-  /** The street ranking is the area's (all streets), not the selected street's: the red/black list stays whole. */
-  let area: string | null = null
-  let category: string | null = null
-  let department: string | null = null
-  let heatWindow: HeatWindow = 'today'
+  /**
+   * What the figures are about. `area`: the street ranking is the area's (all streets), not the selected street's,
+   * so the red/black list stays whole; `region`: the selected street, else the area.
+   */
+  const scope: StatsScope = { region: null, area: null, category: null, department: null, heatWindow: 'today' }
   let token = 0
   let running: Promise<void> | null = null
   let again = false
 
   async function refreshNow(): Promise<void> {
     const my = ++token
+    const { region, area, category, department, heatWindow } = scope
     const f: StatsFilter = { region, category, department }
     try {
       const [o, mix, l, h, s, d, ht] = await Promise.all([
@@ -98,26 +106,12 @@ export const useStatsStore = defineStore('stats', () => {
     }, EVENT_REFRESH_MS)
   }
 
-  function setScope(next: { region?: string | null; area?: string | null; category?: string | null; department?: string | null; heatWindow?: HeatWindow }): void {
+  function setScope(next: Partial<StatsScope>): void {
     let changed = false
-    if (next.category !== undefined && next.category !== category) {
-      category = next.category
-      changed = true
-    }
-    if (next.department !== undefined && next.department !== department) {
-      department = next.department
-      changed = true
-    }
-    if (next.area !== undefined && next.area !== area) {
-      area = next.area
-      changed = true
-    }
-    if (next.region !== undefined && next.region !== region) {
-      region = next.region
-      changed = true
-    }
-    if (next.heatWindow !== undefined && next.heatWindow !== heatWindow) {
-      heatWindow = next.heatWindow
+    for (const key of Object.keys(next) as Array<keyof StatsScope>) {
+      const v = next[key]
+      if (v === undefined || v === scope[key]) continue
+      ;(scope as Record<keyof StatsScope, unknown>)[key] = v
       changed = true
     }
     if (changed) void refresh().catch(() => {})
