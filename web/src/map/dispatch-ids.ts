@@ -20,16 +20,3 @@ export const DRILL_LAYER = {
   childrenHover: 'gc-drill-children-hover',
   currentLine: 'gc-drill-current-line',
 } as const
-
-/** A circle of `radiusM` metres around `center` as a 64-gon (equirectangular: fine at these radii). */
-export function circlePolygon(center: [number, number], radiusM: number, steps = 64): GeoJSON.Feature<GeoJSON.Polygon> {
-  const [lon, lat] = center
-  const dLat = radiusM / 110_574
-  const dLon = radiusM / (111_320 * Math.cos((lat * Math.PI) / 180))
-  const ring: [number, number][] = []
-  for (let i = 0; i <= steps; i++) {
-    const a = (2 * Math.PI * i) / steps
-    ring.push([lon + dLon * Math.cos(a), lat + dLat * Math.sin(a)])
-  }
-  return { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [ring] } }
-}
