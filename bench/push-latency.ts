@@ -98,7 +98,15 @@ const nextLine = () => new Promise<string>((resolve) => serverLines.once('line',
 const { port } = JSON.parse(await nextLine()) as { port: number }
 const url = `http://127.0.0.1:${port}`
 
-async function serverStats(): Promise<{ hub: { frames: number; broadcasts: number }; relay: { reads: number; gapsSeen: number; seqsSkipped: number } }> {
+interface ServerStats {
+  hub: { frames: number; broadcasts: number }
+  relay: { reads: number; gapsSeen: number; seqsSkipped: number }
+  /** services/intake-group.ts: statements and reports so far. */
+  intake: { statements: number; reports: number; largest: number }
+  /** The server's event-loop delay since the stats before (ms). */
+  loopMs: { p50: number; p99: number; max: number }
+}
+async function serverStats(): Promise<ServerStats> {
   server.stdin!.write('stats\n')
   return JSON.parse(await nextLine())
 }
@@ -139,10 +147,14 @@ function machineBusySeconds(): number {
 interface Run {
   id: number
   sent: Float64Array
+  /** When its 201 arrived (0 until then). */
+  answered: Float64Array
   ok: Uint8Array
   /** received[socket][report] */
   received: Uint8Array[]
   latencies: number[]
+  /** From the 201 to the dashboard, for deliveries after the 201 (the part the relay, hub and sockets add). */
+  afterAnswer: number[]
   twice: number
 }
 let run: Run | undefined
@@ -169,7 +181,9 @@ function noteReport(k: number, id: number, r: number): void {
   const got = run.received[k]
   if (got[r]) run.twice++
   got[r] = 1
-  run.latencies.push(performance.now() - run.sent[r])
+  const t = performance.now()
+  run.latencies.push(t - run.sent[r])
+  if (run.answered[r] > 0) run.afterAnswer.push(t - run.answered[r])
 }
 
 let sockets: StreamSocket[] = []
@@ -248,7 +262,7 @@ function postReport(body: string): Promise<number> {
 
 async function measure(rate: number, id: number) {
   const n = Math.round(rate * SECONDS)
-  const r: Run = { id, sent: new Float64Array(n), ok: new Uint8Array(n), received: Array.from({ length: SOCKETS }, () => new Uint8Array(n)), latencies: [], twice: 0 }
+  const r: Run = { id, sent: new Float64Array(n), answered: new Float64Array(n), ok: new Uint8Array(n), received: Array.from({ length: SOCKETS }, () => new Uint8Array(n)), latencies: [], afterAnswer: [], twice: 0 }
   run = r
   const postMs: number[] = []
   let failed = 0
@@ -274,7 +288,8 @@ async function measure(rate: number, id: number) {
           .then((status) => {
             if (status === 201) {
               r.ok[k] = 1
-              postMs.push(performance.now() - r.sent[k])
+              r.answered[k] = performance.now()
+              postMs.push(r.answered[k] - r.sent[k])
             } else failed++
           })
           .catch(() => void failed++)
@@ -296,6 +311,7 @@ async function measure(rate: number, id: number) {
   for (const got of r.received) for (let k = 0; k < n; k++) if (r.ok[k] && !got[k]) lost++
   const lat = Float64Array.from(r.latencies).sort()
   const post = Float64Array.from(postMs).sort()
+  const after201 = Float64Array.from(r.afterAnswer).sort()
   const cores = cpus().length
   return {
     'reports/s (asked/sent)': `${rate} / ${Math.round(n / sendSeconds)}`,
@@ -308,7 +324,10 @@ async function measure(rate: number, id: number) {
     lost,
     duplicates: r.twice + streams.reduce((a, s) => a + s.stats.duplicates, 0) - dup0,
     'POST p50/p99 ms': `${quantile(post, 0.5).toFixed(1)} / ${quantile(post, 0.99).toFixed(1)}`,
+    '201→dashboard p50/p99 ms': `${quantile(after201, 0.5).toFixed(1)} / ${quantile(after201, 0.99).toFixed(1)}`,
     'frames/socket/s': ((after.stats.hub.frames - before.stats.hub.frames) / SOCKETS / wall).toFixed(1),
+    'reports/statement (max)': `${((after.stats.intake.reports - before.stats.intake.reports) / Math.max(1, after.stats.intake.statements - before.stats.intake.statements)).toFixed(1)} (${after.stats.intake.largest})`,
+    'server loop delay p99/max ms': `${after.stats.loopMs.p99.toFixed(0)} / ${after.stats.loopMs.max.toFixed(0)}`,
     'relay reads/s, gaps': `${Math.round((after.stats.relay.reads - before.stats.relay.reads) / wall)}, ${after.stats.relay.gapsSeen - before.stats.relay.gapsSeen}`,
     'CPU % server/pg/client/other': [
       (after.server - before.server) / wall,

@@ -4,10 +4,12 @@
  * BENCH_FRAME_MS. Prints {"port":N} when listening; SIGTERM closes it.
  */
 import type { AddressInfo } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { buildApp } from '../server/src/app.ts'
 import { createEmbeddedDb } from '../server/src/db/embedded-db.ts'
 import { createPgDb } from '../server/src/db/pg-db.ts'
 import type { Db, QueryOptions, Queryable } from '../server/src/db/types.ts'
+import { intakeGroupsOf } from '../server/src/services/intake-group.ts'
 
 const raw = process.env.BENCH_DATABASE_URL ? createPgDb(process.env.BENCH_DATABASE_URL) : await createEmbeddedDb(process.env.BENCH_DATA_DIR!)
 
@@ -43,10 +45,18 @@ const app = await buildApp({
 await app.listen({ port: 0, host: '127.0.0.1' })
 process.stdout.write(`${JSON.stringify({ port: (app.server.address() as AddressInfo).port })}\n`)
 
-// The parent asks for the hub's and relay's counters over IPC-less stdin: one line "stats" → one JSON line.
+// How late the event loop runs (a POST or a frame waits that long behind whatever holds it), since the last "stats".
+const loop = monitorEventLoopDelay({ resolution: 5 })
+loop.enable()
+
+// The parent asks for the hub's, relay's and intake's counters over IPC-less stdin: one line "stats" → one JSON line.
 process.stdin.setEncoding('utf8')
 process.stdin.on('data', (chunk: string) => {
-  if (chunk.includes('stats')) process.stdout.write(`${JSON.stringify({ hub: app.realtime.hub.stats, relay: app.relay.stats })}\n`)
+  if (chunk.includes('stats')) {
+    const loopMs = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }
+    loop.reset()
+    process.stdout.write(`${JSON.stringify({ hub: app.realtime.hub.stats, relay: app.relay.stats, intake: { ...intakeGroupsOf(db).stats }, loopMs })}\n`)
+  }
   if (chunk.includes('profile')) {
     for (const [k, v] of [...profile].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
       process.stderr.write(`${v.ms.toFixed(0).padStart(8)} ms ${String(v.n).padStart(7)} × ${(v.ms / v.n).toFixed(3)} ms  ${k}\n`)

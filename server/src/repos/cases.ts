@@ -174,7 +174,7 @@ const DUPLICATE_STATUSES = ['reported', 'registered', 'dispatched', 'in_progress
 /** At least six digits, never cut (lpad would truncate the millionth case's number and codes would repeat). */
 const CODE_NUMBER = `(SELECT CASE WHEN length(n) < 6 THEN lpad(n, 6, '0') ELSE n END FROM (SELECT nextval('case_code_seq')::text AS n) s)`
 
-const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements(f.chain) x WHERE (x->>'level')::int = ${level})`
+const levelIdOf = (level: number, from = 'f') => `(SELECT x->>'id' FROM jsonb_array_elements(${from}.chain) x WHERE (x->>'level')::int = ${level})`
 
 /**
  * Intake in ONE statement (so, without an explicit transaction, one round trip and its own transaction): resolve
@@ -222,15 +222,15 @@ export const INTAKE_SQL = `
          (SELECT count(*) FROM t)::int AS timeline,
          (SELECT count(*) FROM e)::int AS events`
 
-export async function insertReportedCase(q: Queryable, c: NewCase): Promise<ReportedCase> {
-  const { rows } = await q.query<{ categoryActive: boolean; finestLevel: number | null; code: string | null; chain: string | null; duplicates: string }>(
-    INTAKE_SQL,
-    [c.lon, c.lat, c.category, c.id, c.priority, c.description, c.address ?? null, c.source, c.reporter ?? null, c.owningLevel,
-     c.reportedAt, c.department, c.dueAt, c.minLevel, c.actor, JSON.stringify(c.attachments), JSON.stringify(c.timelineData),
-     JSON.stringify(c.event), DUPLICATE_STATUSES, c.duplicates.hours, c.duplicates.radiusM, (c.duplicates.radiusM / 50) * 1e-3],
-    { name: 'gc_case_intake' },
-  )
-  const r = rows[0]
+interface ReportedRow {
+  categoryActive: boolean
+  finestLevel: number | null
+  code: string | null
+  chain: string | null
+  duplicates: string
+}
+
+function toReported(r: ReportedRow): ReportedCase {
   return {
     categoryActive: r.categoryActive,
     finestLevel: r.finestLevel,
@@ -238,6 +238,123 @@ export async function insertReportedCase(q: Queryable, c: NewCase): Promise<Repo
     regions: r.code && r.chain ? (JSON.parse(r.chain) as RegionRef[]) : [],
     possibleDuplicates: (JSON.parse(r.duplicates) as Array<DuplicateCandidate>).map((d) => ({ ...d, reportedAt: new Date(d.reportedAt).toISOString() })),
   }
+}
+
+/** The duplicates search's own parameters (the same for every report of a group). */
+const duplicateParams = (d: NewCase['duplicates']) => [DUPLICATE_STATUSES, d.hours, d.radiusM, (d.radiusM / 50) * 1e-3]
+
+export async function insertReportedCase(q: Queryable, c: NewCase): Promise<ReportedCase> {
+  const { rows } = await q.query<ReportedRow>(
+    INTAKE_SQL,
+    [c.lon, c.lat, c.category, c.id, c.priority, c.description, c.address ?? null, c.source, c.reporter ?? null, c.owningLevel,
+     c.reportedAt, c.department, c.dueAt, c.minLevel, c.actor, JSON.stringify(c.attachments), JSON.stringify(c.timelineData),
+     JSON.stringify(c.event), ...duplicateParams(c.duplicates)],
+    { name: 'gc_case_intake' },
+  )
+  return toReported(rows[0])
+}
+
+/**
+ * Group intake: many reports in ONE statement (so one round trip and one commit), each with exactly the outcome
+ * INTAKE_SQL would give it alone — its own region chain, code, timeline row and `case:created` event, or nothing
+ * written for it when its category is inactive or its point lies outside every grid (the others are written all the
+ * same). The reports come in as parallel arrays (unnest WITH ORDINALITY: `i` is the position in the group) and the
+ * answers come back in the same order.
+ *
+ * Possible duplicates are read as INTAKE_SQL reads them (the snapshot before the insert) plus the reports of the
+ * group written before this one (lower `i`): a group is written as if its reports had come one after another.
+ * Every report of one group must share `minLevel` and `duplicates` (services/intake-group.ts sends one group per
+ * setting).
+ */
+export const INTAKE_GROUP_SQL = `
+  WITH p AS (
+    SELECT x.*, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326) AS pt
+      FROM unnest($1::float8[], $2::float8[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
+                  $9::text[], $10::int[], $11::timestamptz[], $12::text[], $13::timestamptz[], $14::text[], $15::jsonb[],
+                  $16::jsonb[], $17::jsonb[])
+           WITH ORDINALITY AS x(lon, lat, category, id, priority, description, address, source, reporter, owning_level,
+                                reported_at, department, due_at, actor, attachments, tdata, event, i)),
+  f AS (
+    SELECT p.i, r.level, r.path, r.chain
+      FROM p CROSS JOIN LATERAL (
+        SELECT r.level, r.path, r.chain FROM region_parts r
+         WHERE ST_Covers(r.geom, p.pt) ORDER BY r.level DESC, r.region_id LIMIT 1) r),
+  -- What gets written (an active category, a point on a fine enough region), each with its case number (nextval is
+  -- volatile: evaluated once a row, and this CTE is materialised once).
+  ok AS (
+    SELECT p.*, f.path, f.chain, nextval('case_code_seq')::text AS n
+      FROM p JOIN f ON f.i = p.i JOIN categories k ON k.code = p.category AND k.active
+     WHERE f.level >= $18
+     ORDER BY p.i),
+  c AS (
+    INSERT INTO cases (id, code, category, priority, description, address, location, source, reporter, region_path,
+                       district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
+                       reported_at, updated_at, level_started_at, due_at)
+    SELECT ok.id, 'GC' || to_char(ok.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || CASE WHEN length(ok.n) < 6 THEN lpad(ok.n, 6, '0') ELSE ok.n END,
+           ok.category, ok.priority, ok.description, ok.address, ok.pt, ok.source, ok.reporter, ok.path,
+           ${levelIdOf(1, 'ok')}, ${levelIdOf(2, 'ok')}, ${levelIdOf(3, 'ok')}, ${levelIdOf(4, 'ok')}, ${levelIdOf(5, 'ok')},
+           ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at
+      FROM ok
+    RETURNING id, code),
+  t AS (
+    INSERT INTO case_events (case_id, at, actor, action, from_status, to_status, to_level, attachments, data)
+    SELECT ok.id, ok.reported_at, ok.actor, 'report', NULL, 'reported', ok.owning_level, ok.attachments, ok.tdata
+      FROM ok
+    RETURNING id),
+  e AS (
+    INSERT INTO events (kind, region_path, payload)
+    SELECT 'case:created', ok.path, jsonb_build_object('case', ok.event || jsonb_build_object('code', c.code, 'regions', ok.chain))
+      FROM ok JOIN c ON c.id = ok.id
+     ORDER BY ok.i
+    RETURNING seq),
+  -- Possible duplicates among the cases already stored (duplicatesSql, the snapshot before the insert) ...
+  d AS (
+    SELECT ok.i, d.* FROM ok CROSS JOIN LATERAL (${duplicatesSql({ lon: 'ok.lon', lat: 'ok.lat', category: 'ok.category', statuses: '$19', at: 'ok.reported_at', hours: '$20', radiusM: '$21', box: '$22' })}) d),
+  -- ... and among the reports of this group written before it (same rule: category, hours, radius).
+  g AS (
+    SELECT a.i, b.id, c.code, 'reported'::text AS status,
+           round(ST_Distance(b.pt::geography, a.pt::geography)::numeric, 1)::float8 AS "distanceM", b.reported_at AS "reportedAt"
+      FROM ok a
+      JOIN ok b ON b.i < a.i AND b.category = a.category AND b.reported_at <= a.reported_at
+               AND b.reported_at > a.reported_at - make_interval(hours => $20)
+               AND ST_DWithin(b.pt::geography, a.pt::geography, $21)
+      JOIN c ON c.id = b.id),
+  dup AS (
+    SELECT u.i, json_agg(json_build_object('id', u.id, 'code', u.code, 'status', u.status, 'distanceM', u."distanceM", 'reportedAt', u."reportedAt")
+                         ORDER BY u."distanceM", u."reportedAt" DESC) AS list
+      FROM (SELECT v.*, row_number() OVER (PARTITION BY v.i ORDER BY v."distanceM", v."reportedAt" DESC) AS k
+              FROM (SELECT i, id, code, status, "distanceM", "reportedAt" FROM d
+                    UNION ALL SELECT i, id, code, status, "distanceM", "reportedAt" FROM g) v) u
+     WHERE u.k <= 10
+     GROUP BY u.i)
+  SELECT p.i::int AS i, k.code IS NOT NULL AS "categoryActive", f.level AS "finestLevel", c.code, f.chain::text AS chain,
+         coalesce(dup.list, '[]')::text AS duplicates,
+         (SELECT count(*) FROM t)::int AS timeline, (SELECT count(*) FROM e)::int AS events
+    FROM p
+    LEFT JOIN f ON f.i = p.i
+    LEFT JOIN categories k ON k.code = p.category AND k.active
+    LEFT JOIN c ON c.id = p.id
+    LEFT JOIN dup ON dup.i = p.i
+   ORDER BY p.i`
+
+/**
+ * Many reports in one statement (INTAKE_GROUP_SQL), answers in the order given. All of `cs` share `minLevel` and
+ * `duplicates`. Prepared under a name, like the single intake.
+ */
+export async function insertReportedCases(q: Queryable, cs: NewCase[]): Promise<ReportedCase[]> {
+  if (cs.length === 0) return []
+  const col = <T>(f: (c: NewCase) => T): T[] => cs.map(f)
+  const { rows } = await q.query<ReportedRow & { i: number }>(
+    INTAKE_GROUP_SQL,
+    [col((c) => c.lon), col((c) => c.lat), col((c) => c.category), col((c) => c.id), col((c) => c.priority),
+     col((c) => c.description), col((c) => c.address ?? null), col((c) => c.source), col((c) => c.reporter ?? null),
+     col((c) => c.owningLevel), col((c) => c.reportedAt), col((c) => c.department), col((c) => c.dueAt),
+     col((c) => c.actor), col((c) => JSON.stringify(c.attachments)), col((c) => JSON.stringify(c.timelineData)),
+     col((c) => JSON.stringify(c.event)), cs[0].minLevel, ...duplicateParams(cs[0].duplicates)],
+    { name: 'gc_case_intake_group' },
+  )
+  if (rows.length !== cs.length || rows.some((r, k) => r.i !== k + 1)) throw new Error(`group intake answered ${rows.length} rows for ${cs.length} reports`)
+  return rows.map(toReported)
 }
 
 /**

@@ -31,21 +31,36 @@ export async function appendEvent(tx: Queryable, kind: string, regionPath: strin
  * transaction: a transaction that NOTIFYs takes PostgreSQL's notify-queue lock at commit and holds it until the commit
  * is done, WAL flush included, so every notifying commit waits for the one before it (no group commit): at hundreds of
  * reports a second that queue is where reports stall. Here the NOTIFY is a statement of its own, with no write and
- * so no flush, sent after the commit. At most one is in flight per database handle; wake-ups meanwhile fold into one
- * more. Never awaited by the caller and never thrown: if it is lost (connection gone, process killed after the
- * commit), the relays' poll (relay.ts, every second) still finds the events.
+ * so no flush, sent after the commit.
+ *
+ * And not one per report: a relay that is woken reads everything committed so far, and the frame hub reads at most
+ * once a frame, so wake-ups closer together than WAKE_EVERY_MS tell it nothing new. The first wake-up after a quiet
+ * spell goes out at once; later ones fold into one more, sent WAKE_EVERY_MS after the one before (and only after it
+ * has been answered): at most 1000 / WAKE_EVERY_MS NOTIFY statements a second per database handle, whatever the
+ * rate of reports (before: about one per report). Never awaited by the caller and never thrown: if it is lost
+ * (connection gone, process killed after the commit), the relays' poll (relay.ts, every second) still finds the
+ * events.
  */
-const wakers = new WeakMap<Db, { inflight: boolean; again: boolean }>()
+export const WAKE_EVERY_MS = 10
+const wakers = new WeakMap<Db, { inflight: boolean; again: boolean; lastAt: number }>()
+
 export function wakeRelays(db: Db): void {
   let w = wakers.get(db)
-  if (!w) wakers.set(db, (w = { inflight: false, again: false }))
+  if (!w) wakers.set(db, (w = { inflight: false, again: false, lastAt: -Infinity }))
   if (w.inflight) {
     w.again = true
     return
   }
   w.inflight = true
   const state = w
+  // Timers may fire a little early (libuv's clock is cached and whole milliseconds): send() checks the time itself.
   const send = (): void => {
+    const wait = state.lastAt + WAKE_EVERY_MS - performance.now()
+    if (wait > 0) {
+      setTimeout(send, Math.ceil(wait))
+      return
+    }
+    state.lastAt = performance.now()
     db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).then(done, done)
   }
   const done = (): void => {

@@ -20,7 +20,10 @@ import {
   insertTimeline,
   toCase,
   type CaseRow,
+  type NewCase,
+  type ReportedCase,
 } from '../repos/cases.ts'
+import { intakeGroupsOf } from './intake-group.ts'
 import { appendEvent } from '../repos/events.ts'
 import { photoUrl } from '../repos/photos.ts'
 import { permits } from '../auth/case-access.ts'
@@ -90,9 +93,10 @@ const DUPLICATE_HOURS = 24
  * priority, expected level and time limit, attaches uploaded photos, writes the case, its timeline row and the
  * `case:created` event — all in ONE transaction. A point outside every grid → 422 and nothing is written.
  *
- * Without photos or an in-transaction hook that transaction is a single statement (repos/cases.ts, INTAKE_SQL),
- * after one read for possible duplicates: two round trips in all, the category coming from memory. The case (and
- * the event's payload) is built here from the same values the statement writes, so nothing is read back.
+ * Without photos or an in-transaction hook that transaction is a single statement (repos/cases.ts, INTAKE_SQL, which
+ * also finds the possible duplicates), shared with the reports arriving meanwhile (services/intake-group.ts); the
+ * category comes from memory. The case (and the event's payload) is built here from the same values the statement
+ * writes, so nothing is read back.
  */
 export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<CaseCreated> {
   const { crs, photos = [], ...fields } = input
@@ -116,15 +120,14 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
     now,
   )
   const { code: _code, regions: _regions, ...event } = draft
-  const intake = async (q: Queryable): Promise<CaseCreated> => {
-    // One statement: the write, and the possible duplicates as they were before it.
-    const r = await insertReportedCase(q, {
-      id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
-      source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
-      reportedAt: now, dueAt, minLevel: CASE_MIN_LEVEL, actor: ctx.reporter ?? source,
-      attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
-      duplicates: { radiusM: DUPLICATE_RADIUS_M, hours: DUPLICATE_HOURS },
-    })
+  const newCase: NewCase = {
+    id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
+    source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
+    reportedAt: now, dueAt, minLevel: CASE_MIN_LEVEL, actor: ctx.reporter ?? source,
+    attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
+    duplicates: { radiusM: DUPLICATE_RADIUS_M, hours: DUPLICATE_HOURS },
+  }
+  const outcome = (r: ReportedCase): CaseCreated => {
     if (!r.categoryActive) {
       categoryCache.delete(db)
       throw notActive(cat.code, 'category')
@@ -132,12 +135,13 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
     if (r.code === null) throw new HttpError(422, 'outside_grid', `the point (${lon}, ${lat}) lies outside every grid`, 'lon')
     return { ...draft, code: r.code, regions: r.regions, possibleDuplicates: r.possibleDuplicates }
   }
-  // One statement is a transaction of its own. The relays are woken once it has committed (wakeRelays).
+  // Without photos or a hook, the report is one statement, its own transaction — written together with the reports
+  // that arrive meanwhile (services/intake-group.ts). The relays are woken once it has committed (wakeRelays).
   const created =
     photos.length === 0 && !ctx.inTransaction
-      ? await intake(db)
+      ? outcome(await intakeGroupsOf(db).write(newCase))
       : await db.transaction(async (tx) => {
-          const c = await intake(tx)
+          const c = outcome(await insertReportedCase(tx, newCase))
           await attachPhotos(tx, id, photos, 'photos', ctx.reporter ?? null)
           await ctx.inTransaction?.(tx, c)
           return c

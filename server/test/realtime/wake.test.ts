@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type GcApp } from '../../src/app.ts'
 import type { Db } from '../../src/db/types.ts'
-import { EVENTS_CHANNEL, wakeRelays } from '../../src/repos/events.ts'
+import { EVENTS_CHANNEL, WAKE_EVERY_MS, wakeRelays } from '../../src/repos/events.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -55,5 +55,26 @@ describe.each(DB_MODES)('relay wake-ups (%s)', (mode) => {
     // And it is ready for the next one.
     wakeRelays(db)
     expect(await settled(before + n)).toBe(1)
+  })
+
+  it(`a steady stream of wake-ups sends at most one NOTIFY per ${WAKE_EVERY_MS} ms, and one after the last wake-up`, async () => {
+    await settled(heard.length)
+    const before = heard.length
+    // 300 wake-ups over ~300 ms (one a millisecond, as intake at several hundred reports a second).
+    const sentAt: number[] = []
+    const t0 = Date.now()
+    while (Date.now() - t0 < 300) {
+      wakeRelays(db)
+      sentAt.push(Date.now())
+      await sleep(1)
+    }
+    const lastWake = Date.now()
+    const n = await settled(before)
+    const span = lastWake - t0
+    expect(n).toBeGreaterThanOrEqual(2)
+    expect(n).toBeLessThanOrEqual(Math.ceil(span / WAKE_EVERY_MS) + 2)
+    expect(n).toBeLessThan(sentAt.length / 3)
+    // The last wake-up is announced: a NOTIFY is heard after it was asked for.
+    expect(heard.at(-1)!).toBeGreaterThanOrEqual(lastWake - 1)
   })
 })

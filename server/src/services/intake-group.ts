@@ -1,0 +1,123 @@
+import type { Queryable } from '../db/types.ts'
+import { insertReportedCase, insertReportedCases, type NewCase, type ReportedCase } from '../repos/cases.ts'
+
+/**
+ * Group intake: reports that arrive while the database is busy with earlier ones are written together, by one
+ * statement and one commit (repos/cases.ts INTAKE_GROUP_SQL), instead of one statement and one commit each.
+ *
+ * Nothing waits on a timer. A report goes to the database at once while fewer than `maxInFlight` intake statements
+ * are running; otherwise it joins the queue, and when a statement ends, everything queued (up to `maxGroup`) leaves
+ * as the next group. So at a trickle every report is written alone and as soon as it comes, exactly as before, and
+ * under load the groups grow with the load: PostgreSQL's cost per report (statement start, plan, commit and its WAL
+ * flush) is paid once per group.
+ *
+ * Each report keeps an answer of its own: the group statement writes the ones it can and says, per report, why not
+ * for the others (inactive category, outside every grid). If the group statement fails as a whole (a constraint, a
+ * lost connection), each of its reports is tried again alone, so one bad report never takes the others down with it
+ * and each caller gets its own success or error.
+ */
+export interface IntakeGroupOptions {
+  /** Intake statements running at once (each on its own pooled connection). */
+  maxInFlight?: number
+  /** Reports in one statement at most. */
+  maxGroup?: number
+}
+
+export interface IntakeGroupStats {
+  statements: number
+  reports: number
+  /** Group statements that failed as a whole and were retried report by report. */
+  splits: number
+  largest: number
+}
+
+interface Waiting {
+  c: NewCase
+  resolve: (r: ReportedCase) => void
+  reject: (err: unknown) => void
+}
+
+export class IntakeGroups {
+  readonly stats: IntakeGroupStats = { statements: 0, reports: 0, splits: 0, largest: 0 }
+  private readonly queue: Waiting[] = []
+  private inFlight = 0
+  private readonly maxInFlight: number
+  private readonly maxGroup: number
+
+  constructor(
+    private readonly db: Queryable,
+    opts: IntakeGroupOptions = {},
+  ) {
+    this.maxInFlight = opts.maxInFlight ?? 2
+    this.maxGroup = opts.maxGroup ?? 200
+  }
+
+  /** Writes one report (in a group if others are waiting); resolves with its own outcome. */
+  write(c: NewCase): Promise<ReportedCase> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ c, resolve, reject })
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      // A group shares the duplicates setting and the minimum level (parameters of the statement, not columns).
+      const first = this.queue[0].c
+      const group: Waiting[] = []
+      for (let k = 0; k < this.queue.length && group.length < this.maxGroup; ) {
+        const w = this.queue[k]
+        if (sameSettings(w.c, first)) {
+          group.push(w)
+          this.queue.splice(k, 1)
+        } else k++
+      }
+      this.inFlight++
+      void this.run(group).finally(() => {
+        this.inFlight--
+        this.pump()
+      })
+    }
+  }
+
+  private async run(group: Waiting[]): Promise<void> {
+    this.stats.statements++
+    this.stats.reports += group.length
+    this.stats.largest = Math.max(this.stats.largest, group.length)
+    if (group.length === 1) return alone(this.db, group[0])
+    let answers: ReportedCase[]
+    try {
+      answers = await insertReportedCases(
+        this.db,
+        group.map((w) => w.c),
+      )
+    } catch {
+      // The statement wrote nothing (it is its own transaction): each report again, alone, with its own answer.
+      this.stats.splits++
+      await Promise.all(group.map((w) => alone(this.db, w)))
+      return
+    }
+    group.forEach((w, k) => w.resolve(answers[k]))
+  }
+}
+
+function sameSettings(a: NewCase, b: NewCase): boolean {
+  return a.minLevel === b.minLevel && a.duplicates.radiusM === b.duplicates.radiusM && a.duplicates.hours === b.duplicates.hours
+}
+
+async function alone(db: Queryable, w: Waiting): Promise<void> {
+  try {
+    w.resolve(await insertReportedCase(db, w.c))
+  } catch (err) {
+    w.reject(err)
+  }
+}
+
+const groups = new WeakMap<Queryable, IntakeGroups>()
+
+/** The group intake of a database handle (one per handle: every route and the simulator share it). */
+export function intakeGroupsOf(db: Queryable): IntakeGroups {
+  let g = groups.get(db)
+  if (!g) groups.set(db, (g = new IntakeGroups(db)))
+  return g
+}
