@@ -5,11 +5,12 @@ import { insertReportedCase, insertReportedCases, type NewCase, type ReportedCas
  * Group intake: reports that arrive while the database is busy with earlier ones are written together, by one
  * statement and one commit (repos/cases.ts INTAKE_GROUP_SQL), instead of one statement and one commit each.
  *
- * Nothing waits on a timer. A report goes to the database at once while fewer than `maxInFlight` intake statements
- * are running; otherwise it joins the queue, and when a statement ends, everything queued (up to `maxGroup`) leaves
- * as the next group. So at a trickle every report is written alone and as soon as it comes, exactly as before, and
- * under load the groups grow with the load: PostgreSQL's cost per report (statement start, plan, commit and its WAL
- * flush) is paid once per group.
+ * No report waits for company. A report goes to the database at once when no intake statement is running;
+ * otherwise it joins the queue, and when the statement ends, everything queued (up to `maxGroup`) leaves as the next
+ * group. So at a trickle every report is written alone and as soon as it comes, exactly as before, and under load
+ * the groups grow with the load: PostgreSQL's cost per report (statement start, commit and its WAL flush) is paid once
+ * per group. If the running statement is slow (`spareAfterMs`), the queue leaves on a second connection without
+ * waiting for it (up to `maxInFlight` statements).
  *
  * Each report keeps an answer of its own: the group statement writes the ones it can and says, per report, why not
  * for the others (inactive category, outside every grid). If the group statement fails as a whole (a constraint, a
@@ -19,6 +20,12 @@ import { insertReportedCase, insertReportedCases, type NewCase, type ReportedCas
 export interface IntakeGroupOptions {
   /** Intake statements running at once (each on its own pooled connection). */
   maxInFlight?: number
+  /**
+   * A statement beyond the first starts only once the oldest running one has taken this long: at the usual few
+   * milliseconds a statement, reports wait for it and leave as one group (cheaper for PostgreSQL than two); a
+   * statement that stalls (a slow commit, a busy machine) does not hold intake up for longer than this.
+   */
+  spareAfterMs?: number
   /** Reports in one statement at most. */
   maxGroup?: number
 }
@@ -40,8 +47,11 @@ interface Waiting {
 export class IntakeGroups {
   readonly stats: IntakeGroupStats = { statements: 0, reports: 0, splits: 0, largest: 0 }
   private readonly queue: Waiting[] = []
-  private inFlight = 0
+  /** Start times of the running statements. */
+  private readonly running = new Set<number>()
+  private spareTimer: NodeJS.Timeout | undefined
   private readonly maxInFlight: number
+  private readonly spareAfterMs: number
   private readonly maxGroup: number
 
   constructor(
@@ -49,6 +59,7 @@ export class IntakeGroups {
     opts: IntakeGroupOptions = {},
   ) {
     this.maxInFlight = opts.maxInFlight ?? 2
+    this.spareAfterMs = opts.spareAfterMs ?? 4
     this.maxGroup = opts.maxGroup ?? 200
   }
 
@@ -61,7 +72,17 @@ export class IntakeGroups {
   }
 
   private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+    while (this.running.size < this.maxInFlight && this.queue.length > 0) {
+      if (this.running.size > 0) {
+        const wait = Math.min(...this.running) + this.spareAfterMs - performance.now()
+        if (wait > 0) {
+          this.spareTimer ??= setTimeout(() => {
+            this.spareTimer = undefined
+            this.pump()
+          }, Math.ceil(wait))
+          return
+        }
+      }
       // A group shares the duplicates setting and the minimum level (parameters of the statement, not columns).
       const first = this.queue[0].c
       const group: Waiting[] = []
@@ -72,9 +93,12 @@ export class IntakeGroups {
           this.queue.splice(k, 1)
         } else k++
       }
-      this.inFlight++
+      // Two statements may start in the same millisecond: each keeps its own entry.
+      let startedAt = performance.now()
+      while (this.running.has(startedAt)) startedAt += 1e-6
+      this.running.add(startedAt)
       void this.run(group).finally(() => {
-        this.inFlight--
+        this.running.delete(startedAt)
         this.pump()
       })
     }

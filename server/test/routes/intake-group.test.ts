@@ -125,6 +125,28 @@ describe.each(DB_MODES)('group intake (%s)', (mode) => {
     expect(rows[0].n).toBe(10)
   })
 
+  it('a slow statement does not hold the queue: after spareAfterMs the next group leaves on another connection', async () => {
+    // The first statement is held up for 300 ms (a stalled commit, say); the second report must not wait for it.
+    let held = false
+    const slow = {
+      query: async (...args: Parameters<Db['query']>) => {
+        if (!held) {
+          held = true
+          await new Promise((r) => setTimeout(r, 300))
+        }
+        return db.query(...args)
+      },
+    } as unknown as Db
+    const groups = new IntakeGroups(slow, { maxInFlight: 2, spareAfterMs: 5 })
+    const at = new Date('2033-03-20T09:00:00+08:00')
+    const done: string[] = []
+    const a = groups.write(report(at, { lon: A.lon + 10 * 200 * M })).then(() => void done.push('a'))
+    const b = groups.write(report(at, { lon: A.lon + 11 * 200 * M })).then(() => void done.push('b'))
+    await Promise.all([a, b])
+    expect(done).toEqual(['b', 'a'])
+    expect(groups.stats).toMatchObject({ statements: 2, reports: 2, largest: 1 })
+  })
+
   it('a group that fails as a whole is written report by report: the bad one fails alone', async () => {
     const groups = new IntakeGroups(db, { maxInFlight: 1 })
     const at = new Date('2033-04-10T09:00:00+08:00')
