@@ -21,11 +21,11 @@
  *          is the server's (on a real deployment each wall parses its frames on its own machine).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import http from 'node:http'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Worker } from 'node:worker_threads'
 import pg from 'pg'
 import { io as connect } from 'socket.io-client'
 import * as sioParser from 'socket.io-parser'
@@ -35,6 +35,7 @@ import { openDb } from '../server/src/db/open-db.ts'
 import { syncReferenceData } from '../server/src/db/reference.ts'
 import { seedDemoRegions } from '../server/src/db/seed.ts'
 import { createScratchDatabase } from '../test/support/scratch-db.ts'
+import { createReporter, type ReporterJob, type ReporterResult, type SpotSource } from './push-reporter.ts'
 
 const RATES = (process.env.BENCH_RATES ?? '100,500,1000').split(',').map(Number)
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'full,light').split(',') as Array<'full' | 'light'>
@@ -47,29 +48,11 @@ const MAX_IN_FLIGHT = 1024
 
 // ---- database and server process ---------------------------------------------------------------------------------
 
-/**
- * Where reports come from (BENCH_SPOTS):
- *   spread     (default) a point in a micro-grid drawn at random for each report (14,500 of them), and 1 report in 20
- *              a repeat within ~10 m of one sent a moment before (a second report of the same problem);
- *   clustered  the pattern of the first runs: 350 fixed points (50 × 7 on a 300 m × 500 m lattice) in rotation, so
- *              every report lands on dozens of open reports of the same category (a hotspot all run long).
- */
+/** Where reports come from (BENCH_SPOTS): spread (default) or clustered, see bench/push-reporter.ts. */
 const SPOTS = (process.env.BENCH_SPOTS ?? 'spread') as 'spread' | 'clustered'
+/** Where the reporters run (BENCH_REPORTER): inline (default), beside the dashboards, or thread; see push-reporter.ts. */
+const REPORTER = (process.env.BENCH_REPORTER ?? 'inline').split(',') as Array<'thread' | 'inline'>
 let spots: Array<[number, number]> = []
-let spotSeed = 12345
-const spotRand = () => ((spotSeed = (spotSeed * 1103515245 + 12345) % 2147483648) / 2147483648)
-const recent: Array<[number, number]> = []
-function reportPoint(k: number): { lon: number; lat: number } {
-  if (SPOTS === 'clustered') return { lon: 119.6 + (k % 50) * 0.003, lat: 29.06 + (k % 7) * 0.005 }
-  if (recent.length > 0 && spotRand() < 0.05) {
-    const [lon, lat] = recent[Math.floor(spotRand() * recent.length)]
-    return { lon: lon + (spotRand() - 0.5) * 1e-4, lat: lat + (spotRand() - 0.5) * 1e-4 }
-  }
-  const p = spots[Math.floor(spotRand() * spots.length)]
-  recent.push(p)
-  if (recent.length > 50) recent.shift()
-  return { lon: p[0], lat: p[1] }
-}
 
 const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'gc_bench') : undefined
 const dataDir = scratch ? '' : mkdtempSync(join(tmpdir(), 'gc-bench-push-'))
@@ -93,6 +76,8 @@ const server: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_CPU_
   env: { ...process.env, BENCH_DATABASE_URL: scratch?.url ?? '', BENCH_DATA_DIR: dataDir, BENCH_FRAME_MS: String(FRAME_MS) },
   stdio: ['pipe', 'pipe', 'inherit'],
 })
+// A bench that fails must not leave its server running.
+process.on('exit', () => server.kill('SIGKILL'))
 const serverLines = createInterface({ input: server.stdout! })
 const nextLine = () => new Promise<string>((resolve) => serverLines.once('line', resolve))
 const { port } = JSON.parse(await nextLine()) as { port: number }
@@ -102,9 +87,9 @@ interface ServerStats {
   hub: { frames: number; broadcasts: number }
   relay: { reads: number; gapsSeen: number; seqsSkipped: number }
   /** services/intake-group.ts: statements and reports so far. */
-  intake: { statements: number; reports: number; largest: number }
+  intake?: { statements: number; reports: number; largest: number }
   /** The server's event-loop delay since the stats before (ms). */
-  loopMs: { p50: number; p99: number; max: number }
+  loopMs?: { p50: number; p99: number; max: number }
 }
 async function serverStats(): Promise<ServerStats> {
   server.stdin!.write('stats\n')
@@ -146,15 +131,11 @@ function machineBusySeconds(): number {
 
 interface Run {
   id: number
-  sent: Float64Array
-  /** When its 201 arrived (0 until then). */
-  answered: Float64Array
-  ok: Uint8Array
-  /** received[socket][report] */
-  received: Uint8Array[]
-  latencies: number[]
-  /** From the 201 to the dashboard, for deliveries after the 201 (the part the relay, hub and sockets add). */
-  afterAnswer: number[]
+  /** receivedAt[socket][report]: when that dashboard had it (performance.now() of this thread; 0: not yet). */
+  receivedAt: Float64Array[]
+  /** Dashboards that have each report so far. */
+  got: Uint16Array
+  deliveries: number
   twice: number
 }
 let run: Run | undefined
@@ -180,12 +161,14 @@ const lightParser = { protocol: sioParser.protocol, PacketType: sioParser.Packet
 
 function noteReport(k: number, id: number, r: number): void {
   if (!run || id !== run.id) return
-  const got = run.received[k]
-  if (got[r]) run.twice++
-  got[r] = 1
-  const t = performance.now()
-  run.latencies.push(t - run.sent[r])
-  if (run.answered[r] > 0) run.afterAnswer.push(t - run.answered[r])
+  const at = run.receivedAt[k]
+  if (at[r]) {
+    run.twice++
+    return
+  }
+  at[r] = performance.now()
+  run.got[r]++
+  run.deliveries++
 }
 
 let sockets: StreamSocket[] = []
@@ -254,91 +237,82 @@ function quantile(sorted: Float64Array, p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN
 }
 
-/**
- * The reporters: node:http over a pool of keep-alive sockets (cheaper per request than fetch: this load generator
- * shares the server's two cores). Resolves with the status once the whole answer has arrived.
- */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
-function postReport(body: string): Promise<number> {
+const inlineReporter = () => (inlineReport ??= createReporter({ mode: SPOTS, spots }))
+let inlineReport: ReturnType<typeof createReporter> | undefined
+let worker: Worker | undefined
+function threadReport(job: ReporterJob): Promise<ReporterResult> {
+  worker ??= new Worker(new URL('./push-reporter-worker.mjs', import.meta.url), { workerData: { mode: SPOTS, spots } satisfies SpotSource })
+  const w = worker
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/api/cases`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.on('data', () => {})
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
+    w.once('message', resolve)
+    w.once('error', reject)
+    w.postMessage(job)
   })
 }
 
-async function measure(rate: number, id: number) {
+async function measure(rate: number, id: number, where: 'thread' | 'inline') {
   const n = Math.round(rate * SECONDS)
-  const r: Run = { id, sent: new Float64Array(n), answered: new Float64Array(n), ok: new Uint8Array(n), received: Array.from({ length: SOCKETS }, () => new Uint8Array(n)), latencies: [], afterAnswer: [], twice: 0 }
+  const r: Run = { id, receivedAt: Array.from({ length: SOCKETS }, () => new Float64Array(n)), got: new Uint16Array(n), deliveries: 0, twice: 0 }
   run = r
-  const postMs: number[] = []
-  let failed = 0
-  let inFlight = 0
-  let skipped = 0
   const dup0 = streams.reduce((a, s) => a + s.stats.duplicates, 0)
   const before = { stats: await serverStats(), server: cpuSeconds(server.pid!), pg: await pgCpu(), client: process.cpuUsage(), machine: machineBusySeconds(), t: performance.now() }
-  const pending: Array<Promise<void>> = []
-  const t0 = performance.now()
-  let i = 0
-  while (i < n) {
-    const due = Math.min(n, Math.floor(((performance.now() - t0) / 1000) * rate) + 1)
-    for (; i < due; i++) {
-      if (inFlight >= MAX_IN_FLIGHT) {
-        skipped++
-        continue
-      }
-      const k = i
-      inFlight++
-      r.sent[k] = performance.now()
-      pending.push(
-        postReport(JSON.stringify({ category: 'sanitation', description: `bench ${id} #${k}`, ...reportPoint(k) }))
-          .then((status) => {
-            if (status === 201) {
-              r.ok[k] = 1
-              r.answered[k] = performance.now()
-              postMs.push(r.answered[k] - r.sent[k])
-            } else failed++
-          })
-          .catch(() => void failed++)
-          .finally(() => void inFlight--),
-      )
-    }
-    await new Promise((res) => setTimeout(res, 1))
-  }
-  const sendSeconds = (performance.now() - t0) / 1000
-  await Promise.all(pending)
-  const okCount = r.ok.reduce((a, b) => a + b, 0)
-  const expected = okCount * SOCKETS
+  const job: ReporterJob = { url, runId: id, rate, n, maxInFlight: MAX_IN_FLIGHT }
+  const sent = await (where === 'thread' ? threadReport(job) : inlineReporter()(job))
+  const ok = (k: number) => sent.status[k] === 201
+  let okCount = 0
+  for (let k = 0; k < n; k++) if (ok(k)) okCount++
+  const failed = n - sent.skipped - okCount
+  // Everything every dashboard should have: wait for it (or DRAIN_MS), then count what never came.
   const tDrain = performance.now()
-  while (r.latencies.length < expected && performance.now() - tDrain < DRAIN_MS) await new Promise((res) => setTimeout(res, 20))
+  const complete = () => {
+    for (let k = 0; k < n; k++) if (ok(k) && r.got[k] < SOCKETS) return false
+    return true
+  }
+  while (!complete() && performance.now() - tDrain < DRAIN_MS) await new Promise((res) => setTimeout(res, 20))
   const wall = (performance.now() - before.t) / 1000
   const after = { stats: await serverStats(), server: cpuSeconds(server.pid!), pg: await pgCpu(), client: process.cpuUsage(before.client), machine: machineBusySeconds() }
   run = undefined
+  // The reporter's times are epoch milliseconds; this thread's are performance.now(): one clock, another origin.
+  const toLocal = (epoch: number) => epoch - performance.timeOrigin
   let lost = 0
-  for (const got of r.received) for (let k = 0; k < n; k++) if (r.ok[k] && !got[k]) lost++
-  const lat = Float64Array.from(r.latencies).sort()
-  const post = Float64Array.from(postMs).sort()
-  const after201 = Float64Array.from(r.afterAnswer).sort()
+  const lat: number[] = []
+  const after201: number[] = []
+  const postMs: number[] = []
+  for (let k = 0; k < n; k++) {
+    if (!ok(k)) continue
+    const s0 = toLocal(sent.sentAt[k])
+    const a0 = toLocal(sent.answeredAt[k])
+    postMs.push(a0 - s0)
+    for (const at of r.receivedAt) {
+      if (!at[k]) {
+        lost++
+        continue
+      }
+      lat.push(at[k] - s0)
+      if (at[k] > a0) after201.push(at[k] - a0)
+    }
+  }
+  const sorted = (xs: number[]) => Float64Array.from(xs).sort()
+  const [latS, postS, after201S] = [sorted(lat), sorted(postMs), sorted(after201)]
   const cores = cpus().length
   return {
-    'reports/s (asked/sent)': `${rate} / ${Math.round(n / sendSeconds)}`,
-    'reports ok': `${okCount}${failed ? ` (${failed} failed)` : ''}${skipped ? ` (${skipped} not sent: ${MAX_IN_FLIGHT} in flight)` : ''}`,
-    deliveries: r.latencies.length,
-    'p50 ms': quantile(lat, 0.5).toFixed(1),
-    'p90 ms': quantile(lat, 0.9).toFixed(1),
-    'p99 ms': quantile(lat, 0.99).toFixed(1),
-    'max ms': lat.length ? lat[lat.length - 1].toFixed(1) : 'n/a',
+    'reports/s (asked/sent)': `${rate} / ${Math.round((n - sent.skipped) / sent.sendSeconds)}`,
+    'reports ok': `${okCount}${failed ? ` (${failed} failed)` : ''}${sent.skipped ? ` (${sent.skipped} not sent: ${MAX_IN_FLIGHT} in flight)` : ''}`,
+    deliveries: r.deliveries,
+    'p50 ms': quantile(latS, 0.5).toFixed(1),
+    'p90 ms': quantile(latS, 0.9).toFixed(1),
+    'p99 ms': quantile(latS, 0.99).toFixed(1),
+    'max ms': latS.length ? latS[latS.length - 1].toFixed(1) : 'n/a',
     lost,
     duplicates: r.twice + streams.reduce((a, s) => a + s.stats.duplicates, 0) - dup0,
-    'POST p50/p99 ms': `${quantile(post, 0.5).toFixed(1)} / ${quantile(post, 0.99).toFixed(1)}`,
-    '201→dashboard p50/p99 ms': `${quantile(after201, 0.5).toFixed(1)} / ${quantile(after201, 0.99).toFixed(1)}`,
+    'POST p50/p99 ms': `${quantile(postS, 0.5).toFixed(1)} / ${quantile(postS, 0.99).toFixed(1)}`,
+    '201→dashboard p50/p99 ms': `${quantile(after201S, 0.5).toFixed(1)} / ${quantile(after201S, 0.99).toFixed(1)}`,
     'frames/socket/s': ((after.stats.hub.frames - before.stats.hub.frames) / SOCKETS / wall).toFixed(1),
-    'reports/statement (max)': `${((after.stats.intake.reports - before.stats.intake.reports) / Math.max(1, after.stats.intake.statements - before.stats.intake.statements)).toFixed(1)} (${after.stats.intake.largest})`,
-    'server loop delay p99/max ms': `${after.stats.loopMs.p99.toFixed(0)} / ${after.stats.loopMs.max.toFixed(0)}`,
+    // (An older server, compared with this bench, may not report these.)
+    'reports/statement (max)': after.stats.intake && before.stats.intake
+      ? `${((after.stats.intake.reports - before.stats.intake.reports) / Math.max(1, after.stats.intake.statements - before.stats.intake.statements)).toFixed(1)} (${after.stats.intake.largest})`
+      : 'n/a',
+    'server loop delay p99/max ms': after.stats.loopMs ? `${after.stats.loopMs.p99.toFixed(0)} / ${after.stats.loopMs.max.toFixed(0)}` : 'n/a',
     'relay reads/s, gaps': `${Math.round((after.stats.relay.reads - before.stats.relay.reads) / wall)}, ${after.stats.relay.gapsSeen - before.stats.relay.gapsSeen}`,
     'CPU % server/pg/client/other': [
       (after.server - before.server) / wall,
@@ -352,16 +326,21 @@ async function measure(rate: number, id: number) {
 }
 
 const db = scratch ? 'PostgreSQL (pg)' : 'embedded PGlite (in the server process)'
-console.log(`push latency: ${db}; ${SOCKETS} sockets (one client process), ${SECONDS} s per rate, frames every ${FRAME_MS} ms, report points ${SPOTS}, ${cpus().length} cores`)
+console.log(`push latency: ${db}; ${SOCKETS} sockets (one client process), reporters ${REPORTER.join(' then ')}, ${SECONDS} s per rate, frames every ${FRAME_MS} ms, report points ${SPOTS}, ${cpus().length} cores`)
 const rows: Record<string, unknown> = {}
 let runId = 0
 for (const kind of CLIENTS) {
   await connectDashboards(kind)
-  // Warm-up: compile both sides, fill the pools.
-  await measure(20, ++runId)
-  for (const rate of RATES) {
-    await new Promise((res) => setTimeout(res, 2000))
-    rows[`${kind} ${rate}/s`] = await measure(rate, ++runId)
+  for (const where of REPORTER) {
+    // Warm-up: compile both sides, fill the pools.
+    await measure(20, ++runId, where)
+    for (const rate of RATES) {
+      await new Promise((res) => setTimeout(res, 2000))
+      const label = `${kind} ${rate}/s${REPORTER.length > 1 ? ` (${where})` : ''}`
+      let key = label
+      for (let k = 2; key in rows; k++) key = `${label} #${k}`
+      rows[key] = await measure(rate, ++runId, where)
+    }
   }
   disconnectDashboards()
   await new Promise((res) => setTimeout(res, 1000))
@@ -372,6 +351,7 @@ if (process.env.BENCH_PROFILE === '1') {
   await new Promise((r) => setTimeout(r, 500))
 }
 
+await worker?.terminate()
 server.kill('SIGTERM')
 await new Promise((r) => server.once('exit', r))
 await admin?.end()
