@@ -8,12 +8,13 @@
  * overwrite.
  */
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef, watch } from 'vue'
+import { computed, ref, shallowRef, toRaw, watch } from 'vue'
 import { categoryFamily } from '../../../shared/domain/categories.ts'
 import type { CaseAction } from '../../../shared/domain/case-lifecycle.ts'
 import type { Case, CaseConflict, CaseDetail } from '../../../shared/schemas/case.ts'
 import type { BulkAction, BulkResult, Candidates } from '../../../shared/schemas/dispatch.ts'
 import { fetchCandidates, fetchCaseDetail, postBulk, postCaseAction, type ActionOutcome } from '../api/dispatch.ts'
+import { HttpError } from '../api/http.ts'
 import { t } from '../i18n.ts'
 import { useCasesStore } from './cases.ts'
 
@@ -27,6 +28,10 @@ export interface QueueFilters {
   region: string
   source: string
 }
+
+/** A failed load of the selected case is tried again after this long, then twice as long, up to the maximum. */
+export const DETAIL_RETRY_MS = 2000
+export const DETAIL_RETRY_MAX_MS = 30_000
 
 export const EMPTY_FILTERS: QueueFilters = { status: '', category: '', priority: '', overdue: '', region: '', source: '' }
 
@@ -99,8 +104,17 @@ export const useDispatchStore = defineStore('dispatch', () => {
   })
 
   let detailToken = 0
-  async function reload(id: string): Promise<void> {
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** The notice a failed load put up (taken down again when a later load of the case succeeds). */
+  let loadFailure: { kind: 'error'; text: string } | null = null
+  /**
+   * Loads the selected case's detail and candidates. When the server cannot be reached or fails, the dispatcher is
+   * told in their language and the load is tried again (DETAIL_RETRY_MS, doubling up to DETAIL_RETRY_MAX_MS) for as
+   * long as the case stays selected; a case that is not there (404) or out of reach (403) is said so, not retried.
+   */
+  async function reload(id: string, retryMs = DETAIL_RETRY_MS): Promise<void> {
     const token = ++detailToken
+    clearTimeout(retryTimer)
     loadingDetail.value = true
     try {
       const [d, k] = await Promise.all([fetchCaseDetail(id), fetchCandidates(id, { limit: 12 }).catch(() => null)])
@@ -108,8 +122,18 @@ export const useDispatchStore = defineStore('dispatch', () => {
       detail.value = d
       candidates.value = k
       cases.upsert(d)
+      if (loadFailure && toRaw(notice.value) === loadFailure) notice.value = null
+      loadFailure = null
     } catch (err) {
-      if (token === detailToken) notice.value = { kind: 'error', text: err instanceof Error ? err.message : String(err) }
+      if (token !== detailToken) return
+      const gone = err instanceof HttpError && (err.status === 404 || err.status === 403)
+      loadFailure = { kind: 'error', text: gone ? t('dispatch.detailGone') : t('dispatch.detailFailed', { seconds: Math.round(retryMs / 1000) }) }
+      notice.value = loadFailure
+      if (!gone) {
+        retryTimer = setTimeout(() => {
+          if (token === detailToken && selectedId.value === id) void reload(id, Math.min(retryMs * 2, DETAIL_RETRY_MAX_MS))
+        }, retryMs)
+      }
     } finally {
       if (token === detailToken) loadingDetail.value = false
     }
@@ -120,6 +144,10 @@ export const useDispatchStore = defineStore('dispatch', () => {
     selectedId.value = id
     detail.value = null
     candidates.value = null
+    // Another case: the last one's failed load (and its retry) no longer concern the dispatcher.
+    clearTimeout(retryTimer)
+    if (loadFailure && toRaw(notice.value) === loadFailure) notice.value = null
+    loadFailure = null
     if (id) await reload(id)
   }
 
