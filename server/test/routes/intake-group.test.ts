@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { CASE_MIN_LEVEL } from '../../../shared/domain/levels.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
 import type { Db } from '../../src/db/types.ts'
 import { insertReportedCase, insertReportedCases, type NewCase, type ReportedCase } from '../../src/repos/cases.ts'
 import { IntakeGroups } from '../../src/services/intake-group.ts'
@@ -171,22 +171,12 @@ describe.each(DB_MODES)('group intake (%s)', (mode) => {
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE id = ANY($1::uuid[])`, [[first.id, ...others.map((o) => o.id)]])
     expect(rows[0].n).toBe(3)
   })
-})
 
-describe.each(DB_MODES)('group intake over HTTP (%s)', (mode) => {
-  let app: GcApp
-  let db: Db
-  // The app's own clock: these forty cases are reported now and due in hours, like any report of the run (a day in
-  // the future would put them above every later report in the wall's list of the newest).
-
-  beforeAll(async () => {
-    db = await testDb(mode)
-    app = await buildApp({ db })
-    await app.ready()
-  })
-  afterAll(() => app.close())
-
-  it('forty reports at once: each gets its own answer, every written one has its event, codes unique', async () => {
+  it('over HTTP, forty reports at once: each gets its own answer, every written one has its event, codes unique', async () => {
+    // The app's own clock: these forty cases are reported now and due in hours, like any report of the run (a day in
+    // the future would put them above every later report in the wall's list of the newest).
+    const app = await buildApp({ db })
+    onTestFinished(() => app.close())
     const bodies = Array.from({ length: 40 }, (_, k) =>
       k === 17
         ? { category: 'sanitation.garbage', description: '界外', lon: 121.47, lat: 31.23 }
