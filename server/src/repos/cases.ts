@@ -2,6 +2,7 @@ import { ESCALATABLE_STATUSES } from '../../../shared/domain/case-lifecycle.ts'
 import type { CaseStatus } from '../../../shared/domain/case-status.ts'
 import type { Case, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { RegionRef } from '../../../shared/schemas/region.ts'
+import { CASE_MIN_LEVEL } from '../../../shared/domain/levels.ts'
 import type { Queryable } from '../db/types.ts'
 import { caseReachSql } from '../auth/case-access.ts'
 import type { AuthUser } from '../auth/roles.ts'
@@ -124,16 +125,12 @@ export interface NewCase {
   owningLevel: number
   reportedAt: Date
   dueAt: Date
-  /** Coarsest level a case may be filed at (a point resolving only to a coarser region is refused). */
-  minLevel: number
   /** The first timeline row's actor, attachments (photo URLs) and data. */
   actor: string
   attachments: string[]
   timelineData: Record<string, unknown>
   /** The `case:created` payload's case, all but `code` and `regions` (the statement adds them). */
   event: Omit<Case, 'code' | 'regions'>
-  /** Which open cases count as possible duplicates: same category, within radiusM metres, reported in the hours before. */
-  duplicates: { radiusM: number; hours: number }
 }
 
 export interface ReportedCase {
@@ -144,7 +141,7 @@ export interface ReportedCase {
   /** Null when nothing was written (inactive category, or the point is outside every grid). */
   code: string | null
   regions: RegionRef[]
-  /** Open cases of the same category nearby (NewCase.duplicates), nearest first; the new case is never among them. */
+  /** Open cases of the same category nearby (DUPLICATE_RADIUS_M, DUPLICATE_HOURS), nearest first; never the case itself. */
   possibleDuplicates: DuplicateCandidate[]
 }
 
@@ -171,102 +168,31 @@ function duplicatesSql(p: { lon: string; lat: string; category: string; statuses
 /** Statuses in which a case counts as a possible duplicate of a new report (every open one). */
 const DUPLICATE_STATUSES = ['reported', 'registered', 'dispatched', 'in_progress', 'handled', 'verified']
 
-/** At least six digits, never cut (lpad would truncate the millionth case's number and codes would repeat). */
-const CODE_NUMBER = `(SELECT CASE WHEN length(n) < 6 THEN lpad(n, 6, '0') ELSE n END FROM (SELECT nextval('case_code_seq')::text AS n) s)`
+/** Possible duplicates of a report: open cases of the same category within this many metres, reported in the hours before. */
+export const DUPLICATE_RADIUS_M = 50
+export const DUPLICATE_HOURS = 24
+/** duplicatesSql's `box` for DUPLICATE_RADIUS_M. */
+const DUPLICATE_BOX = (DUPLICATE_RADIUS_M / 50) * 1e-3
 
-const levelIdOf = (level: number, from = 'f') => `(SELECT x->>'id' FROM jsonb_array_elements(${from}.chain) x WHERE (x->>'level')::int = ${level})`
+const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements(ok.chain) x WHERE (x->>'level')::int = ${level})`
 
 /**
- * Intake in ONE statement (so, without an explicit transaction, one round trip and its own transaction): resolve
- * the point on region_parts (the rule of repos/resolve.ts, in this statement's snapshot), insert the case in status
- * `reported`, its first timeline row and the `case:created` event. Nothing is written when the category is inactive
- * or the point lies outside every grid; the answer says which. It does NOT notify the relays: the caller does, after
- * the commit (repos/events.ts wakeRelays explains why).
+ * Intake of one report or many in ONE statement (so, without an explicit transaction, one round trip and one commit).
+ * For each report: resolve the point on region_parts (the rule of repos/resolve.ts, in this statement's snapshot),
+ * insert the case in status `reported`, its first timeline row and its `case:created` event — or nothing for that
+ * report when its category is inactive or its point lies outside every grid (below CASE_MIN_LEVEL); the others are
+ * written all the same, and the answer says, per report, which. The reports come in as parallel arrays (unnest WITH
+ * ORDINALITY: `i` is the position) and the answers come back in that order. It does NOT notify the relays: the caller
+ * does, after the commit (repos/events.ts wakeRelays explains why).
  *
- * Prepared under a name (planned once per connection: planning it costs about as much as running it). Its generic
- * plan is safe because every lookup in it is by the point (GIST) or a key (the duplicates' scan is fenced: see `d`).
- * The possible duplicates come back with it, read from the snapshot before the insert.
+ * Possible duplicates come back with it: the cases stored before the statement (its snapshot), and the reports of
+ * the same statement written before this one (lower `i`) — several reports are written as if they had come one
+ * after another.
+ *
+ * Prepared under a name, and run with its generic plan (pg-db.ts): every lookup in it is by the point (GIST) or a key
+ * (the duplicates' scan is fenced: duplicatesSql). bench/explain-intake.ts prints the plan and checks it.
  */
 export const INTAKE_SQL = `
-  WITH f AS (
-    SELECT r.region_id, r.level, r.path, r.chain FROM region_parts r
-     WHERE ST_Covers(r.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY r.level DESC, r.region_id LIMIT 1),
-  cat AS (SELECT code FROM categories WHERE code = $3 AND active),
-  c AS (
-    INSERT INTO cases (id, code, category, priority, description, address, location, source, reporter, region_path,
-                       district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
-                       reported_at, updated_at, level_started_at, due_at)
-    SELECT $4::uuid, 'GC' || to_char($11::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || ${CODE_NUMBER},
-           cat.code, $5, $6, $7, ST_SetSRID(ST_MakePoint($1, $2), 4326), $8, $9, f.path,
-           ${levelIdOf(1)}, ${levelIdOf(2)}, ${levelIdOf(3)}, ${levelIdOf(4)}, ${levelIdOf(5)},
-           $10, $12, $11, $11, $11, $13
-      FROM f, cat
-     WHERE f.level >= $14
-    RETURNING id, code),
-  t AS (
-    INSERT INTO case_events (case_id, at, actor, action, from_status, to_status, to_level, attachments, data)
-    SELECT c.id, $11, $15, 'report', NULL, 'reported', $10, $16::jsonb, $17::jsonb FROM c
-    RETURNING id),
-  e AS (
-    INSERT INTO events (kind, region_path, payload)
-    SELECT 'case:created', f.path, jsonb_build_object('case', $18::jsonb || jsonb_build_object('code', c.code, 'regions', f.chain))
-      FROM c, f
-    RETURNING seq),
-  -- Possible duplicates (duplicatesSql). The statement's snapshot is from before its own insert: the new case is not among them.
-  d AS (${duplicatesSql({ lon: '$1', lat: '$2', category: '$3', statuses: '$19', at: '$11', hours: '$20', radiusM: '$21', box: '$22' })})
-  SELECT EXISTS (SELECT 1 FROM cat) AS "categoryActive",
-         (SELECT coalesce(json_agg(d ORDER BY d."distanceM", d."reportedAt" DESC), '[]') FROM d)::text AS duplicates,
-         (SELECT level FROM f) AS "finestLevel",
-         (SELECT code FROM c) AS code,
-         (SELECT chain::text FROM f) AS chain,
-         (SELECT count(*) FROM t)::int AS timeline,
-         (SELECT count(*) FROM e)::int AS events`
-
-interface ReportedRow {
-  categoryActive: boolean
-  finestLevel: number | null
-  code: string | null
-  chain: string | null
-  duplicates: string
-}
-
-function toReported(r: ReportedRow): ReportedCase {
-  return {
-    categoryActive: r.categoryActive,
-    finestLevel: r.finestLevel,
-    code: r.code,
-    regions: r.code && r.chain ? (JSON.parse(r.chain) as RegionRef[]) : [],
-    possibleDuplicates: (JSON.parse(r.duplicates) as Array<DuplicateCandidate>).map((d) => ({ ...d, reportedAt: new Date(d.reportedAt).toISOString() })),
-  }
-}
-
-/** The duplicates search's own parameters (the same for every report of a group). */
-const duplicateParams = (d: NewCase['duplicates']) => [DUPLICATE_STATUSES, d.hours, d.radiusM, (d.radiusM / 50) * 1e-3]
-
-export async function insertReportedCase(q: Queryable, c: NewCase): Promise<ReportedCase> {
-  const { rows } = await q.query<ReportedRow>(
-    INTAKE_SQL,
-    [c.lon, c.lat, c.category, c.id, c.priority, c.description, c.address ?? null, c.source, c.reporter ?? null, c.owningLevel,
-     c.reportedAt, c.department, c.dueAt, c.minLevel, c.actor, JSON.stringify(c.attachments), JSON.stringify(c.timelineData),
-     JSON.stringify(c.event), ...duplicateParams(c.duplicates)],
-    { name: 'gc_case_intake' },
-  )
-  return toReported(rows[0])
-}
-
-/**
- * Group intake: many reports in ONE statement (so one round trip and one commit), each with exactly the outcome
- * INTAKE_SQL would give it alone — its own region chain, code, timeline row and `case:created` event, or nothing
- * written for it when its category is inactive or its point lies outside every grid (the others are written all the
- * same). The reports come in as parallel arrays (unnest WITH ORDINALITY: `i` is the position in the group) and the
- * answers come back in the same order.
- *
- * Possible duplicates are read as INTAKE_SQL reads them (the snapshot before the insert) plus the reports of the
- * group written before this one (lower `i`): a group is written as if its reports had come one after another.
- * Every report of one group must share `minLevel` and `duplicates` (services/intake-group.ts sends one group per
- * setting).
- */
-export const INTAKE_GROUP_SQL = `
   WITH p AS (
     SELECT x.*, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326) AS pt
       FROM unnest($1::float8[], $2::float8[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -279,12 +205,13 @@ export const INTAKE_GROUP_SQL = `
       FROM p CROSS JOIN LATERAL (
         SELECT r.level, r.path, r.chain FROM region_parts r
          WHERE ST_Covers(r.geom, p.pt) ORDER BY r.level DESC, r.region_id LIMIT 1) r),
-  -- What gets written (an active category, a point on a fine enough region), each with its case number (nextval is
-  -- volatile: evaluated once a row, and this CTE is materialised once).
+  -- What gets written (an active category, a point on a fine enough region), each with its case number: at least six
+  -- digits, never cut (lpad would truncate the millionth case's number and codes would repeat). nextval is volatile:
+  -- evaluated once a row, and this CTE is materialised once.
   ok AS (
     SELECT p.*, f.path, f.chain, nextval('case_code_seq')::text AS n
       FROM p JOIN f ON f.i = p.i JOIN categories k ON k.code = p.category AND k.active
-     WHERE f.level >= $18
+     WHERE f.level >= ${CASE_MIN_LEVEL}
      ORDER BY p.i),
   c AS (
     INSERT INTO cases (id, code, category, priority, description, address, location, source, reporter, region_path,
@@ -292,32 +219,30 @@ export const INTAKE_GROUP_SQL = `
                        reported_at, updated_at, level_started_at, due_at)
     SELECT ok.id, 'GC' || to_char(ok.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || CASE WHEN length(ok.n) < 6 THEN lpad(ok.n, 6, '0') ELSE ok.n END,
            ok.category, ok.priority, ok.description, ok.address, ok.pt, ok.source, ok.reporter, ok.path,
-           ${levelIdOf(1, 'ok')}, ${levelIdOf(2, 'ok')}, ${levelIdOf(3, 'ok')}, ${levelIdOf(4, 'ok')}, ${levelIdOf(5, 'ok')},
+           ${levelIdOf(1)}, ${levelIdOf(2)}, ${levelIdOf(3)}, ${levelIdOf(4)}, ${levelIdOf(5)},
            ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at
       FROM ok
     RETURNING id, code),
   t AS (
     INSERT INTO case_events (case_id, at, actor, action, from_status, to_status, to_level, attachments, data)
     SELECT ok.id, ok.reported_at, ok.actor, 'report', NULL, 'reported', ok.owning_level, ok.attachments, ok.tdata
-      FROM ok
-    RETURNING id),
+      FROM ok),
   e AS (
     INSERT INTO events (kind, region_path, payload)
     SELECT 'case:created', ok.path, jsonb_build_object('case', ok.event || jsonb_build_object('code', c.code, 'regions', ok.chain))
       FROM ok JOIN c ON c.id = ok.id
-     ORDER BY ok.i
-    RETURNING seq),
+     ORDER BY ok.i),
   -- Possible duplicates among the cases already stored (duplicatesSql, the snapshot before the insert) ...
   d AS (
-    SELECT ok.i, d.* FROM ok CROSS JOIN LATERAL (${duplicatesSql({ lon: 'ok.lon', lat: 'ok.lat', category: 'ok.category', statuses: '$19', at: 'ok.reported_at', hours: '$20', radiusM: '$21', box: '$22' })}) d),
-  -- ... and among the reports of this group written before it (same rule: category, hours, radius).
+    SELECT ok.i, d.* FROM ok CROSS JOIN LATERAL (${duplicatesSql({ lon: 'ok.lon', lat: 'ok.lat', category: 'ok.category', statuses: '$18', at: 'ok.reported_at', hours: '$19', radiusM: '$20', box: '$21' })}) d),
+  -- ... and among the reports of this statement written before it (same rule: category, hours, radius).
   g AS (
     SELECT a.i, b.id, c.code, 'reported'::text AS status,
            round(ST_Distance(b.pt::geography, a.pt::geography)::numeric, 1)::float8 AS "distanceM", b.reported_at AS "reportedAt"
       FROM ok a
       JOIN ok b ON b.i < a.i AND b.category = a.category AND b.reported_at <= a.reported_at
-               AND b.reported_at > a.reported_at - make_interval(hours => $20)
-               AND ST_DWithin(b.pt::geography, a.pt::geography, $21)
+               AND b.reported_at > a.reported_at - make_interval(hours => $19)
+               AND ST_DWithin(b.pt::geography, a.pt::geography, $20)
       JOIN c ON c.id = b.id),
   dup AS (
     SELECT u.i, json_agg(json_build_object('id', u.id, 'code', u.code, 'status', u.status, 'distanceM', u."distanceM", 'reportedAt', u."reportedAt")
@@ -328,8 +253,7 @@ export const INTAKE_GROUP_SQL = `
      WHERE u.k <= 10
      GROUP BY u.i)
   SELECT p.i::int AS i, k.code IS NOT NULL AS "categoryActive", f.level AS "finestLevel", c.code, f.chain::text AS chain,
-         coalesce(dup.list, '[]')::text AS duplicates,
-         (SELECT count(*) FROM t)::int AS timeline, (SELECT count(*) FROM e)::int AS events
+         coalesce(dup.list, '[]')::text AS duplicates
     FROM p
     LEFT JOIN f ON f.i = p.i
     LEFT JOIN categories k ON k.code = p.category AND k.active
@@ -337,24 +261,32 @@ export const INTAKE_GROUP_SQL = `
     LEFT JOIN dup ON dup.i = p.i
    ORDER BY p.i`
 
-/**
- * Many reports in one statement (INTAKE_GROUP_SQL), answers in the order given. All of `cs` share `minLevel` and
- * `duplicates`. Prepared under a name, like the single intake.
- */
+/** Writes reports (INTAKE_SQL): one statement, one commit when `q` is not in a transaction; answers in the order given. */
 export async function insertReportedCases(q: Queryable, cs: NewCase[]): Promise<ReportedCase[]> {
   if (cs.length === 0) return []
   const col = <T>(f: (c: NewCase) => T): T[] => cs.map(f)
-  const { rows } = await q.query<ReportedRow & { i: number }>(
-    INTAKE_GROUP_SQL,
+  const { rows } = await q.query<{ i: number; categoryActive: boolean; finestLevel: number | null; code: string | null; chain: string | null; duplicates: string }>(
+    INTAKE_SQL,
     [col((c) => c.lon), col((c) => c.lat), col((c) => c.category), col((c) => c.id), col((c) => c.priority),
      col((c) => c.description), col((c) => c.address ?? null), col((c) => c.source), col((c) => c.reporter ?? null),
      col((c) => c.owningLevel), col((c) => c.reportedAt), col((c) => c.department), col((c) => c.dueAt),
      col((c) => c.actor), col((c) => JSON.stringify(c.attachments)), col((c) => JSON.stringify(c.timelineData)),
-     col((c) => JSON.stringify(c.event)), cs[0].minLevel, ...duplicateParams(cs[0].duplicates)],
-    { name: 'gc_case_intake_group' },
+     col((c) => JSON.stringify(c.event)), DUPLICATE_STATUSES, DUPLICATE_HOURS, DUPLICATE_RADIUS_M, DUPLICATE_BOX],
+    { name: 'gc_case_intake' },
   )
-  if (rows.length !== cs.length || rows.some((r, k) => r.i !== k + 1)) throw new Error(`group intake answered ${rows.length} rows for ${cs.length} reports`)
-  return rows.map(toReported)
+  if (rows.length !== cs.length || rows.some((r, k) => r.i !== k + 1)) throw new Error(`intake answered ${rows.length} rows for ${cs.length} reports`)
+  return rows.map((r) => ({
+    categoryActive: r.categoryActive,
+    finestLevel: r.finestLevel,
+    code: r.code,
+    regions: r.code && r.chain ? (JSON.parse(r.chain) as RegionRef[]) : [],
+    possibleDuplicates: (JSON.parse(r.duplicates) as Array<DuplicateCandidate>).map((d) => ({ ...d, reportedAt: new Date(d.reportedAt).toISOString() })),
+  }))
+}
+
+/** One report (INTAKE_SQL with one row). */
+export async function insertReportedCase(q: Queryable, c: NewCase): Promise<ReportedCase> {
+  return (await insertReportedCases(q, [c]))[0]
 }
 
 /**
@@ -488,8 +420,8 @@ export interface DuplicateCandidate {
 export async function findPossibleDuplicates(
   q: Queryable,
   c: { id: string; category: string; lon: number; lat: number; at: Date },
-  radiusM = 50,
-  hours = 24,
+  radiusM = DUPLICATE_RADIUS_M,
+  hours = DUPLICATE_HOURS,
 ): Promise<DuplicateCandidate[]> {
   const { rows } = await q.query<DuplicateCandidate & { reportedAt: Date | string }>(
     duplicatesSql({ notId: '$1', lon: '$2', lat: '$3', category: '$4', statuses: '$5', at: '$6', hours: '$7', radiusM: '$8', box: '$9' }),

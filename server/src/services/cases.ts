@@ -8,7 +8,6 @@ import {
   type CaseAction,
   type Priority,
 } from '../../../shared/domain/case-lifecycle.ts'
-import { CASE_MIN_LEVEL } from '../../../shared/domain/levels.ts'
 import { toWgs84 } from '../../../shared/geo/crs.ts'
 import type { AnyActionBody, Case, CaseCreate, CaseCreated, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { Queryable, Db } from '../db/types.ts'
@@ -23,12 +22,12 @@ import {
   type NewCase,
   type ReportedCase,
 } from '../repos/cases.ts'
-import { intakeGroupsOf } from './intake-group.ts'
 import { appendEvent } from '../repos/events.ts'
 import { photoUrl } from '../repos/photos.ts'
 import { permits } from '../auth/case-access.ts'
 import type { AuthUser } from '../auth/roles.ts'
 import { HttpError } from './http-error.ts'
+import { intakeGroupsOf } from './intake-group.ts'
 import { attachPhotos } from './photos.ts'
 
 export interface CategoryRow {
@@ -84,18 +83,14 @@ async function cachedCategory(db: Queryable, code: string, field = 'category'): 
   return cat
 }
 
-/** Radius and window of "possible duplicates" (open cases of the same category near the new one). */
-const DUPLICATE_RADIUS_M = 50
-const DUPLICATE_HOURS = 24
-
 /**
  * Reports a case: resolves the point to its region chain with PostGIS, applies the category's department,
  * priority, expected level and time limit, attaches uploaded photos, writes the case, its timeline row and the
  * `case:created` event — all in ONE transaction. A point outside every grid → 422 and nothing is written.
  *
  * Without photos or an in-transaction hook that transaction is a single statement (repos/cases.ts, INTAKE_SQL, which
- * also finds the possible duplicates), shared with the reports arriving meanwhile (services/intake-group.ts); the
- * category comes from memory. The case (and the event's payload) is built here from the same values the statement
+ * also finds the possible duplicates), shared with the reports arriving meanwhile (services/intake-group.ts); with
+ * them, the same statement for this report alone, inside the transaction. The category comes from memory. The case (and the event's payload) is built here from the same values the statement
  * writes, so nothing is read back.
  */
 export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<CaseCreated> {
@@ -123,9 +118,8 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   const newCase: NewCase = {
     id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
     source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
-    reportedAt: now, dueAt, minLevel: CASE_MIN_LEVEL, actor: ctx.reporter ?? source,
+    reportedAt: now, dueAt, actor: ctx.reporter ?? source,
     attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
-    duplicates: { radiusM: DUPLICATE_RADIUS_M, hours: DUPLICATE_HOURS },
   }
   const outcome = (r: ReportedCase): CaseCreated => {
     if (!r.categoryActive) {

@@ -1,9 +1,9 @@
 import type { Queryable } from '../db/types.ts'
-import { insertReportedCase, insertReportedCases, type NewCase, type ReportedCase } from '../repos/cases.ts'
+import { insertReportedCases, type NewCase, type ReportedCase } from '../repos/cases.ts'
 
 /**
  * Group intake: reports that arrive while the database is busy with earlier ones are written together, by one
- * statement and one commit (repos/cases.ts INTAKE_GROUP_SQL), instead of one statement and one commit each.
+ * statement and one commit (repos/cases.ts INTAKE_SQL), instead of one statement and one commit each.
  *
  * No report waits for company. A report goes to the database at once when no intake statement is running;
  * otherwise it joins the queue, and when the statement ends, everything queued (up to `maxGroup`) leaves as the next
@@ -33,7 +33,7 @@ export interface IntakeGroupOptions {
 export interface IntakeGroupStats {
   statements: number
   reports: number
-  /** Group statements that failed as a whole and were retried report by report. */
+  /** Group statements that failed as a whole and were retried report by report (each retry counts as a statement). */
   splits: number
   largest: number
 }
@@ -47,8 +47,8 @@ interface Waiting {
 export class IntakeGroups {
   readonly stats: IntakeGroupStats = { statements: 0, reports: 0, splits: 0, largest: 0 }
   private readonly queue: Waiting[] = []
-  /** Start times of the running statements. */
-  private readonly running = new Set<number>()
+  /** The running statements, each by when it started. */
+  private readonly running = new Set<{ startedAt: number }>()
   private spareTimer: NodeJS.Timeout | undefined
   private readonly maxInFlight: number
   private readonly spareAfterMs: number
@@ -74,7 +74,8 @@ export class IntakeGroups {
   private pump(): void {
     while (this.running.size < this.maxInFlight && this.queue.length > 0) {
       if (this.running.size > 0) {
-        const wait = Math.min(...this.running) + this.spareAfterMs - performance.now()
+        const oldest = Math.min(...[...this.running].map((r) => r.startedAt))
+        const wait = oldest + this.spareAfterMs - performance.now()
         if (wait > 0) {
           this.spareTimer ??= setTimeout(() => {
             this.spareTimer = undefined
@@ -83,22 +84,10 @@ export class IntakeGroups {
           return
         }
       }
-      // A group shares the duplicates setting and the minimum level (parameters of the statement, not columns).
-      const first = this.queue[0].c
-      const group: Waiting[] = []
-      for (let k = 0; k < this.queue.length && group.length < this.maxGroup; ) {
-        const w = this.queue[k]
-        if (sameSettings(w.c, first)) {
-          group.push(w)
-          this.queue.splice(k, 1)
-        } else k++
-      }
-      // Two statements may start in the same millisecond: each keeps its own entry.
-      let startedAt = performance.now()
-      while (this.running.has(startedAt)) startedAt += 1e-6
-      this.running.add(startedAt)
-      void this.run(group).finally(() => {
-        this.running.delete(startedAt)
+      const entry = { startedAt: performance.now() }
+      this.running.add(entry)
+      void this.run(this.queue.splice(0, this.maxGroup)).finally(() => {
+        this.running.delete(entry)
         this.pump()
       })
     }
@@ -108,32 +97,20 @@ export class IntakeGroups {
     this.stats.statements++
     this.stats.reports += group.length
     this.stats.largest = Math.max(this.stats.largest, group.length)
-    if (group.length === 1) return alone(this.db, group[0])
     let answers: ReportedCase[]
     try {
       answers = await insertReportedCases(
         this.db,
         group.map((w) => w.c),
       )
-    } catch {
+    } catch (err) {
+      if (group.length === 1) return group[0].reject(err)
       // The statement wrote nothing (it is its own transaction): each report again, alone, with its own answer.
       this.stats.splits++
-      await Promise.all(group.map((w) => alone(this.db, w)))
+      await Promise.all(group.map((w) => this.run([w])))
       return
     }
     group.forEach((w, k) => w.resolve(answers[k]))
-  }
-}
-
-function sameSettings(a: NewCase, b: NewCase): boolean {
-  return a.minLevel === b.minLevel && a.duplicates.radiusM === b.duplicates.radiusM && a.duplicates.hours === b.duplicates.hours
-}
-
-async function alone(db: Queryable, w: Waiting): Promise<void> {
-  try {
-    w.resolve(await insertReportedCase(db, w.c))
-  } catch (err) {
-    w.reject(err)
   }
 }
 
