@@ -25,7 +25,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { Worker } from 'node:worker_threads'
 import pg from 'pg'
 import { io as connect } from 'socket.io-client'
 import * as sioParser from 'socket.io-parser'
@@ -35,7 +34,7 @@ import { openDb } from '../server/src/db/open-db.ts'
 import { syncReferenceData } from '../server/src/db/reference.ts'
 import { seedDemoRegions } from '../server/src/db/seed.ts'
 import { createScratchDatabase } from '../test/support/scratch-db.ts'
-import { createReporter, type ReporterJob, type ReporterResult, type SpotSource } from './push-reporter.ts'
+import { createReporter } from './push-reporter.ts'
 
 const RATES = (process.env.BENCH_RATES ?? '100,500,1000').split(',').map(Number)
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'full,light').split(',') as Array<'full' | 'light'>
@@ -50,13 +49,10 @@ const MAX_IN_FLIGHT = 1024
 
 /** Where reports come from (BENCH_SPOTS): spread (default) or clustered, see bench/push-reporter.ts. */
 const SPOTS = (process.env.BENCH_SPOTS ?? 'spread') as 'spread' | 'clustered'
-/** Where the reporters run (BENCH_REPORTER): inline (default), beside the dashboards, or thread; see push-reporter.ts. */
-const REPORTER = (process.env.BENCH_REPORTER ?? 'inline').split(',') as Array<'thread' | 'inline'>
-let spots: Array<[number, number]> = []
 
 const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'gc_bench') : undefined
 const dataDir = scratch ? '' : mkdtempSync(join(tmpdir(), 'gc-bench-push-'))
-{
+const report = await (async () => {
   const db = await openDb({ databaseUrl: scratch?.url, dataDir })
   await migrate(db)
   await syncReferenceData(db)
@@ -65,9 +61,9 @@ const dataDir = scratch ? '' : mkdtempSync(join(tmpdir(), 'gc-bench-push-'))
   const { rows } = await db.query<{ lon: number; lat: number }>(
     `SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(geom) AS p FROM regions WHERE level = 5 AND valid_to IS NULL ORDER BY id) s`,
   )
-  spots = rows.map((r) => [r.lon, r.lat])
   await db.close()
-}
+  return createReporter({ mode: SPOTS, spots: rows.map((r) => [r.lon, r.lat]) })
+})()
 
 const admin = scratch ? new pg.Client({ connectionString: scratch.url }) : undefined
 await admin?.connect()
@@ -237,27 +233,13 @@ function quantile(sorted: Float64Array, p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN
 }
 
-const inlineReporter = () => (inlineReport ??= createReporter({ mode: SPOTS, spots }))
-let inlineReport: ReturnType<typeof createReporter> | undefined
-let worker: Worker | undefined
-function threadReport(job: ReporterJob): Promise<ReporterResult> {
-  worker ??= new Worker(new URL('./push-reporter-worker.mjs', import.meta.url), { workerData: { mode: SPOTS, spots } satisfies SpotSource })
-  const w = worker
-  return new Promise((resolve, reject) => {
-    w.once('message', resolve)
-    w.once('error', reject)
-    w.postMessage(job)
-  })
-}
-
-async function measure(rate: number, id: number, where: 'thread' | 'inline') {
+async function measure(rate: number, id: number) {
   const n = Math.round(rate * SECONDS)
   const r: Run = { id, receivedAt: Array.from({ length: SOCKETS }, () => new Float64Array(n)), got: new Uint16Array(n), deliveries: 0, twice: 0 }
   run = r
   const dup0 = streams.reduce((a, s) => a + s.stats.duplicates, 0)
   const before = { stats: await serverStats(), server: cpuSeconds(server.pid!), pg: await pgCpu(), client: process.cpuUsage(), machine: machineBusySeconds(), t: performance.now() }
-  const job: ReporterJob = { url, runId: id, rate, n, maxInFlight: MAX_IN_FLIGHT }
-  const sent = await (where === 'thread' ? threadReport(job) : inlineReporter()(job))
+  const sent = await report({ url, runId: id, rate, n, maxInFlight: MAX_IN_FLIGHT })
   const ok = (k: number) => sent.status[k] === 201
   let okCount = 0
   for (let k = 0; k < n; k++) if (ok(k)) okCount++
@@ -272,16 +254,14 @@ async function measure(rate: number, id: number, where: 'thread' | 'inline') {
   const wall = (performance.now() - before.t) / 1000
   const after = { stats: await serverStats(), server: cpuSeconds(server.pid!), pg: await pgCpu(), client: process.cpuUsage(before.client), machine: machineBusySeconds() }
   run = undefined
-  // The reporter's times are epoch milliseconds; this thread's are performance.now(): one clock, another origin.
-  const toLocal = (epoch: number) => epoch - performance.timeOrigin
   let lost = 0
   const lat: number[] = []
   const after201: number[] = []
   const postMs: number[] = []
   for (let k = 0; k < n; k++) {
     if (!ok(k)) continue
-    const s0 = toLocal(sent.sentAt[k])
-    const a0 = toLocal(sent.answeredAt[k])
+    const s0 = sent.sentAt[k]
+    const a0 = sent.answeredAt[k]
     postMs.push(a0 - s0)
     for (const at of r.receivedAt) {
       if (!at[k]) {
@@ -326,21 +306,19 @@ async function measure(rate: number, id: number, where: 'thread' | 'inline') {
 }
 
 const db = scratch ? 'PostgreSQL (pg)' : 'embedded PGlite (in the server process)'
-console.log(`push latency: ${db}; ${SOCKETS} sockets (one client process), reporters ${REPORTER.join(' then ')}, ${SECONDS} s per rate, frames every ${FRAME_MS} ms, report points ${SPOTS}, ${cpus().length} cores`)
+console.log(`push latency: ${db}; ${SOCKETS} sockets (one client process), ${SECONDS} s per rate, frames every ${FRAME_MS} ms, report points ${SPOTS}, ${cpus().length} cores`)
 const rows: Record<string, unknown> = {}
 let runId = 0
 for (const kind of CLIENTS) {
   await connectDashboards(kind)
-  for (const where of REPORTER) {
-    // Warm-up: compile both sides, fill the pools.
-    await measure(20, ++runId, where)
-    for (const rate of RATES) {
-      await new Promise((res) => setTimeout(res, 2000))
-      const label = `${kind} ${rate}/s${REPORTER.length > 1 ? ` (${where})` : ''}`
-      let key = label
-      for (let k = 2; key in rows; k++) key = `${label} #${k}`
-      rows[key] = await measure(rate, ++runId, where)
-    }
+  // Warm-up: compile both sides, fill the pools.
+  await measure(20, ++runId)
+  for (const rate of RATES) {
+    await new Promise((res) => setTimeout(res, 2000))
+    // A rate may be listed more than once (BENCH_RATES=500,500,500): each run gets its own row.
+    let key = `${kind} ${rate}/s`
+    for (let k = 2; key in rows; k++) key = `${kind} ${rate}/s #${k}`
+    rows[key] = await measure(rate, ++runId)
   }
   disconnectDashboards()
   await new Promise((res) => setTimeout(res, 1000))
@@ -351,7 +329,6 @@ if (process.env.BENCH_PROFILE === '1') {
   await new Promise((r) => setTimeout(r, 500))
 }
 
-await worker?.terminate()
 server.kill('SIGTERM')
 await new Promise((r) => server.once('exit', r))
 await admin?.end()

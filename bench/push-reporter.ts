@@ -1,15 +1,10 @@
 /**
  * The reporters of bench/push-latency.ts: open-loop POST /api/cases at a fixed rate, over node:http with a pool of
- * keep-alive sockets (cheaper per request than fetch: the load generator shares the server's two cores).
- *
- * Runs either in the bench's main thread, beside the 200 dashboards (BENCH_REPORTER=inline), or in a worker thread
- * of its own (BENCH_REPORTER=thread, the default): reporters and dashboards are different devices in a deployment,
- * and in one event loop every burst of frames the dashboards parse (200 sockets × 10 frames a second) holds up the
- * next POST and the reading of every answer. Times are on one clock either way: `performance.timeOrigin + now()`
- * (epoch milliseconds, sub-millisecond), shared by the threads of one process.
+ * keep-alive sockets (cheaper per request than fetch: the load generator shares the server's two cores). They run in
+ * the bench's own event loop, beside the dashboards, so send and receive times are read on one clock
+ * (performance.now()). (A worker thread of their own was tried: no better, see docs/BENCHMARKS.md.)
  */
 import http from 'node:http'
-import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 
 export interface ReporterJob {
   url: string
@@ -20,7 +15,7 @@ export interface ReporterJob {
 }
 
 export interface ReporterResult {
-  /** Epoch ms when each report was sent (0: not sent) and when its answer had fully arrived (0: none). */
+  /** performance.now() when each report was sent (0: not sent) and when its answer had fully arrived (0: none). */
   sentAt: Float64Array
   answeredAt: Float64Array
   status: Uint16Array
@@ -33,8 +28,6 @@ export interface SpotSource {
   mode: 'spread' | 'clustered'
   spots: Array<[number, number]>
 }
-
-const epochNow = () => performance.timeOrigin + performance.now()
 
 export function createReporter(source: SpotSource) {
   let seed = 12345
@@ -86,12 +79,12 @@ export function createReporter(source: SpotSource) {
         }
         const k = i
         inFlight++
-        out.sentAt[k] = epochNow()
+        out.sentAt[k] = performance.now()
         pending.push(
           post(job.url, JSON.stringify({ category: 'sanitation', description: `bench ${job.runId} #${k}`, ...reportPoint(k) }))
             .then((status) => {
               out.status[k] = status
-              out.answeredAt[k] = epochNow()
+              out.answeredAt[k] = performance.now()
             })
             .catch(() => void (out.status[k] = 0))
             .finally(() => void inFlight--),
@@ -103,14 +96,4 @@ export function createReporter(source: SpotSource) {
     await Promise.all(pending)
     return out
   }
-}
-
-// As a worker thread: one job per message, the result back (its arrays transferred).
-if (!isMainThread && parentPort) {
-  const report = createReporter(workerData as SpotSource)
-  const port = parentPort
-  port.on('message', async (job: ReporterJob) => {
-    const r = await report(job)
-    port.postMessage(r, [r.sentAt.buffer as ArrayBuffer, r.answeredAt.buffer as ArrayBuffer, r.status.buffer as ArrayBuffer])
-  })
 }
