@@ -105,8 +105,13 @@ export const useDispatchStore = defineStore('dispatch', () => {
 
   let detailToken = 0
   let retryTimer: ReturnType<typeof setTimeout> | undefined
-  /** The notice a failed load put up (taken down again when a later load of the case succeeds). */
+  /** The notice a failed load put up (taken down again when a later load succeeds or another case is chosen). */
   let loadFailure: { kind: 'error'; text: string } | null = null
+  function dropLoadFailure(): void {
+    clearTimeout(retryTimer)
+    if (loadFailure && toRaw(notice.value) === loadFailure) notice.value = null
+    loadFailure = null
+  }
   /**
    * Loads the selected case's detail and candidates. When the server cannot be reached or fails, the dispatcher is
    * told in their language and the load is tried again (DETAIL_RETRY_MS, doubling up to DETAIL_RETRY_MAX_MS) for as
@@ -122,8 +127,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
       detail.value = d
       candidates.value = k
       cases.upsert(d)
-      if (loadFailure && toRaw(notice.value) === loadFailure) notice.value = null
-      loadFailure = null
+      dropLoadFailure()
     } catch (err) {
       if (token !== detailToken) return
       const gone = err instanceof HttpError && (err.status === 404 || err.status === 403)
@@ -145,9 +149,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
     detail.value = null
     candidates.value = null
     // Another case: the last one's failed load (and its retry) no longer concern the dispatcher.
-    clearTimeout(retryTimer)
-    if (loadFailure && toRaw(notice.value) === loadFailure) notice.value = null
-    loadFailure = null
+    dropLoadFailure()
     if (id) await reload(id)
   }
 
