@@ -13,11 +13,11 @@ export function createPgDb(connectionString: string, opts: PgDbOptions = {}): Db
   const onError = opts.onError ?? ((err, where) => console.error(`[db] ${where}:`, err.message))
   // JIT compilation costs tens of milliseconds per query and pays off only for long analytical scans, which this
   // server does not run (it added ~50 ms to a 10,000-point resolve of 400 ms).
-  // plan_cache_mode: only NAMED statements are cached, and this server names only the intake statements
-  // (repos/cases.ts), each written so that its generic plan is the right one whatever the parameters (every lookup by
-  // the point, through GIST, or by a key; bench/explain-intake.ts checks). Left to choose, PostgreSQL re-plans the
-  // group intake on every run (its generic plan's estimate for unnest() looks worse than a custom plan): planning
-  // that statement costs more than running it for five reports. Unnamed statements (every other query) are planned
+  // plan_cache_mode: only NAMED statements are cached, and this server names only two, in repos/cases.ts: intake and
+  // the possible-duplicates lookup, each written so that its generic plan is the right one whatever the parameters
+  // (every lookup by the point, through GIST, or by a key; bench/explain-intake.ts checks intake's). Left to choose,
+  // PostgreSQL re-plans intake on every run (its generic plan's estimate for unnest() looks worse than a custom
+  // plan): planning that statement costs more than running it for five reports. Unnamed statements (every other query) are planned
   // for their parameters each time, whatever this says.
   const pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 30_000, options: '-c jit=off -c plan_cache_mode=force_generic_plan' })
   // A dropped idle connection emits 'error' on the pool; without a listener it would crash the process.
