@@ -272,6 +272,10 @@ async function measure(rate: number, id: number) {
       if (at[k] > a0) after201.push(at[k] - a0)
     }
   }
+  if (process.env.BENCH_DUMP) {
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(`${process.env.BENCH_DUMP}-${rate}-${id}.json`, JSON.stringify({ sentAt: [...sent.sentAt], answeredAt: [...sent.answeredAt], status: [...sent.status], receivedAt: r.receivedAt.map((a) => [...a]) }))
+  }
   const sorted = (xs: number[]) => Float64Array.from(xs).sort()
   const [latS, postS, after201S] = [sorted(lat), sorted(postMs), sorted(after201)]
   const cores = cpus().length

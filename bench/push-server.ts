@@ -9,6 +9,7 @@ import { buildApp } from '../server/src/app.ts'
 import { createEmbeddedDb } from '../server/src/db/embedded-db.ts'
 import { createPgDb } from '../server/src/db/pg-db.ts'
 import type { Db, QueryOptions, Queryable } from '../server/src/db/types.ts'
+import { startPlannerStats } from '../server/src/db/statistics.ts'
 import { intakeGroupsOf } from '../server/src/services/intake-group.ts'
 
 const raw = process.env.BENCH_DATABASE_URL ? createPgDb(process.env.BENCH_DATABASE_URL) : await createEmbeddedDb(process.env.BENCH_DATA_DIR!)
@@ -42,6 +43,8 @@ const app = await buildApp({
   relayPollMs: 1000,
   realtime: { db: realtimeDb, retention: false, hub: { frameMs: Number(process.env.BENCH_FRAME_MS ?? 100) } },
 })
+// As main.ts: planner statistics kept where autovacuum does not (BENCH_PLANNER_STATS=0: without, as before).
+const plannerStats = process.env.BENCH_PLANNER_STATS === '0' ? undefined : await startPlannerStats(raw)
 await app.listen({ port: 0, host: '127.0.0.1' })
 process.stdout.write(`${JSON.stringify({ port: (app.server.address() as AddressInfo).port })}\n`)
 
@@ -66,6 +69,7 @@ process.stdin.on('data', (chunk: string) => {
 })
 
 process.on('SIGTERM', async () => {
+  await plannerStats?.stop()
   await app.close()
   await realtimeDb?.close()
   await db.close()

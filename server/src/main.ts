@@ -9,6 +9,7 @@ import { createPgDb } from './db/pg-db.ts'
 import { syncReferenceData } from './db/reference.ts'
 import { seedDemoRegions } from './db/seed.ts'
 import { seedDemoUsers } from './db/seed-users.ts'
+import { startPlannerStats } from './db/statistics.ts'
 import { connectRedis } from './realtime/redis.ts'
 import { retentionFromEnv } from './realtime/retention.ts'
 import { startScheduler } from './services/escalation.ts'
@@ -62,6 +63,8 @@ export async function main(): Promise<void> {
     onError: (err) => app.log.error(err, 'escalation pass failed'),
     onPass: (r) => r.escalated + r.flagged > 0 && app.log.info(`escalation pass: ${r.escalated} escalated, ${r.flagged} overdue at the top level`),
   })
+  // Planner statistics where autovacuum does not keep them (the embedded database; PostgreSQL with autovacuum off).
+  const plannerStats = await startPlannerStats(db, { onError: (err) => app.log.error(err, 'ANALYZE of grown tables failed') })
   // Photos uploaded but never named by a report are removed after a day (services/photos.ts), hourly.
   const uploadsDir = join(config.dataDir, 'uploads')
   const prunePhotos = () =>
@@ -85,6 +88,7 @@ export async function main(): Promise<void> {
     await sim?.stop()
     await patrol?.stop()
     await scheduler.stop()
+    await plannerStats?.stop()
     clearInterval(photoJanitor)
     await app.close()
     await realtimeDb?.close()
