@@ -11,7 +11,8 @@
  * Processes: the server runs alone in a child process (bench/push-server.ts); this process is the load generator
  * and all the dashboards. PostgreSQL is a third party on the same two cores. The send time and the receive time are
  * taken in this one process, on one clock. CPU time of each process (and of this database's PostgreSQL backends)
- * is read from /proc for the "where the time goes" columns.
+ * is read from /proc for the "where the time goes" columns. BENCH_DUMP=/path/prefix writes every report's times (sent,
+ * answered, received by each dashboard; performance.now() + timeOrigin) to one JSON file per rate, for a closer look.
  *
  * Two kinds of dashboard (BENCH_CLIENTS=full,light):
  *   full   real socket.io-client sockets running shared/protocol/stream.ts (the web app's client): every frame is

@@ -44,7 +44,7 @@ const app = await buildApp({
   realtime: { db: realtimeDb, retention: false, hub: { frameMs: Number(process.env.BENCH_FRAME_MS ?? 100) } },
 })
 // As main.ts: planner statistics kept where autovacuum does not (BENCH_PLANNER_STATS=0: without, as before).
-const plannerStats = process.env.BENCH_PLANNER_STATS === '0' ? undefined : await startPlannerStats(raw)
+const plannerStats = process.env.BENCH_PLANNER_STATS === '0' ? undefined : await startPlannerStats(raw, { onAnalyze: (t) => process.stderr.write(`[push-server ${new Date().toISOString()}] ANALYZE ${t.join(', ')}\n`) })
 await app.listen({ port: 0, host: '127.0.0.1' })
 process.stdout.write(`${JSON.stringify({ port: (app.server.address() as AddressInfo).port })}\n`)
 
