@@ -344,6 +344,31 @@ describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
     await page.click('[data-testid="layer-cameras"]')
   }, 240_000)
 
+  it("deck.gl's frame loop rests while nothing changes, and wakes to draw a pan and a layer toggle", async () => {
+    const idle = () => page.evaluate(() => {
+      const i = (window as any).__gridcommand.wallMap.idle
+      return { paused: i.paused as boolean, pauses: i.pauses as number, draws: i.draws as number }
+    })
+    await expect.poll(async () => (await idle()).paused, { timeout: 20_000 }).toBe(true)
+    const rested = await idle()
+    // Resting: no frame drawn (before deck-idle.ts its loop ran 60 times a second, ~40 % of a core, for a still map).
+    await page.waitForTimeout(1500)
+    expect(await idle()).toEqual(rested)
+    // A pan wakes it: the layers follow the map, then it rests again.
+    await page.evaluate(() => (window as any).__gridcommand.map.panBy([240, 0], { duration: 200 }))
+    await expect.poll(async () => (await idle()).draws, { timeout: 10_000 }).toBeGreaterThan(rested.draws)
+    await expect.poll(async () => (await idle()).pauses, { timeout: 20_000 }).toBeGreaterThan(rested.pauses)
+    // New layers wake it too: the workers' layer turned off and on is drawn both times.
+    const before = await idle()
+    await page.click('[data-testid="layer-workers"]')
+    await expect.poll(async () => (await idle()).draws, { timeout: 10_000 }).toBeGreaterThan(before.draws)
+    const off = await idle()
+    await page.click('[data-testid="layer-workers"]')
+    await expect.poll(async () => (await idle()).draws, { timeout: 10_000 }).toBeGreaterThan(off.draws)
+    expect(await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.wall.layers.workers)).toBe(true)
+    await page.evaluate(() => (window as any).__gridcommand.map.panBy([-240, 0], { duration: 0 }))
+  }, 120_000)
+
   it('a department picked on its ranking filters the feed to its cases', async () => {
     const ranking = await json('/api/stats/ranking?by=department')
     const dept = ranking.groups.find((g: { key: string }) => g.key === 'municipal_gardens')

@@ -10,6 +10,7 @@ import { HeatmapLayer } from '@deck.gl/aggregation-layers'
 import type { Layer, PickingInfo } from '@deck.gl/core'
 import { IconLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers'
 import { MapboxOverlay } from '@deck.gl/mapbox'
+import { pauseDeckWhenIdle, type DeckIdle } from './deck-idle.ts'
 import type { ExpressionSpecification, FilterSpecification, Map as MapLibreMap } from 'maplibre-gl'
 import type { Camera } from '../../../shared/schemas/camera.ts'
 import type { Case } from '../../../shared/schemas/case.ts'
@@ -127,6 +128,8 @@ function cameraAtlas(): { atlas: HTMLCanvasElement; mapping: Record<string, { x:
 
 export class WallMapController {
   readonly overlay: MapboxOverlay
+  /** deck.gl's animation loop, paused while it has nothing to draw (deck-idle.ts). */
+  readonly idle: DeckIdle
   private pending: WallMapState | null = null
   private frame = 0
   private destroyed = false
@@ -150,6 +153,7 @@ export class WallMapController {
   ) {
     this.overlay = new MapboxOverlay({ interleaved: false, layers: [] })
     map.addControl(this.overlay)
+    this.idle = pauseDeckWhenIdle(this.overlay, map)
   }
 
   update(state: WallMapState): void {
@@ -167,6 +171,7 @@ export class WallMapController {
     this.lastCamerasVisible = s.layers.cameras
     this.communityLabelCount = s.layers.boundaries ? s.communityLabels.length : 0
     this.overlay.setProps({ layers: this.deckLayers(s) })
+    this.idle.wake()
   }
 
   private setVisible(ids: string[], on: boolean): void {
@@ -327,6 +332,7 @@ export class WallMapController {
   destroy(): void {
     this.destroyed = true
     cancelAnimationFrame(this.frame)
+    this.idle.destroy()
     try {
       this.map.removeControl(this.overlay)
     } catch {
