@@ -28,7 +28,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'gc-wall-idle-'))
 const log = (...a: unknown[]) => console.error('[bench]', ...a)
 
 await ensureWebBuild(log)
-const db = await openDb({ dataDir })
+const db = await openDb({ databaseUrl: undefined, dataDir })
 await migrate(db)
 await syncReferenceData(db)
 await seedDemoRegions(db)

@@ -163,6 +163,11 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     await page.waitForSelector(`[data-testid="region-panel"][data-region-id="${micro}"]`, { timeout: 60_000 })
     await page.waitForSelector(`[data-testid="drill-map"][data-framed-on="${micro}"]`, { timeout: 60_000 })
     await page.screenshot({ path: `${ARTIFACTS}drill-url-microgrid.png` })
+    // The English switch: the same page in English (region names are data and stay as they are).
+    await page.click('[data-testid="lang-switch"]')
+    await expect.poll(() => page.textContent('[data-testid="tab-profile"]'), { timeout: 10_000 }).toBe('Profile')
+    expect(await page.getAttribute('html', 'lang')).toBe('en')
+    await page.screenshot({ path: `${ARTIFACTS}drill-url-microgrid-en.png` })
   }, 150_000)
 
   it('assigns the case by clicking a worker on the map; a second browser sees the change', async () => {
@@ -198,6 +203,10 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     await b.waitForSelector(`[data-testid="queue-item"][data-case-id="${caseId}"][data-version="3"]`, { timeout: 30_000 })
     await a.screenshot({ path: `${ARTIFACTS}dispatch-a-assigned.png` })
     await b.screenshot({ path: `${ARTIFACTS}dispatch-b-sees-it.png` })
+    // The second dispatcher reads English: the same screen, switched.
+    await b.click('[data-testid="lang-switch"]')
+    await expect.poll(() => b.textContent('[data-testid="queue-count"]'), { timeout: 10_000 }).toMatch(/^\d+ cases$/)
+    await b.screenshot({ path: `${ARTIFACTS}dispatch-b-en.png` })
     const now = (await app.inject(`/api/cases/${caseId}`)).json()
     expect(now).toMatchObject({ status: 'dispatched', assigneeId: workers[1], version: 3 })
   }, 150_000)
