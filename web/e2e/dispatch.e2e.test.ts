@@ -206,6 +206,15 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     // The second dispatcher reads English: the same screen, switched.
     await b.click('[data-testid="lang-switch"]')
     await expect.poll(() => b.textContent('[data-testid="queue-count"]'), { timeout: 10_000 }).toMatch(/^\d+ cases$/)
+    // The longer English title, beside the nav at 1600 px with a user signed in: clear of the links (cut short with
+    // an ellipsis when there is no room, the whole title its tooltip), never under them.
+    const header = await b.evaluate(() => {
+      const title = document.querySelector('[data-testid="title"]') as HTMLElement
+      const nav = document.querySelector('[data-testid="nav"]') as HTMLElement
+      return { text: title.textContent, tooltip: title.title, titleRight: title.getBoundingClientRect().right, navLeft: nav.getBoundingClientRect().left }
+    })
+    expect(header.titleRight).toBeLessThanOrEqual(header.navLeft)
+    expect(header.tooltip).toBe(header.text)
     await b.screenshot({ path: `${ARTIFACTS}dispatch-b-en.png` })
     const now = (await app.inject(`/api/cases/${caseId}`)).json()
     expect(now).toMatchObject({ status: 'dispatched', assigneeId: workers[1], version: 3 })
