@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/types.ts'
+import type { Db, Queryable } from '../db/types.ts'
 import { insertReportedCases, type NewCase, type ReportedCase } from '../repos/cases.ts'
 
 /**
@@ -28,6 +28,13 @@ export interface IntakeGroupOptions {
   spareAfterMs?: number
   /** Reports in one statement at most. */
   maxGroup?: number
+  /**
+   * Start a statement only after the current turn of the event loop (setImmediate), so that the reports read in the
+   * same turn leave together. For the embedded database: PGlite runs each statement on the server's own thread, so no
+   * report arrives WHILE a statement runs — without this every report was written alone (groups of 1.0 at any load).
+   * It costs a lone report nothing measurable: the check phase comes right after the poll phase that read it.
+   */
+  gatherTurn?: boolean
 }
 
 export interface IntakeGroupStats {
@@ -53,6 +60,8 @@ export class IntakeGroups {
   private readonly maxInFlight: number
   private readonly spareAfterMs: number
   private readonly maxGroup: number
+  private readonly gatherTurn: boolean
+  private gathering = false
 
   constructor(
     private readonly db: Queryable,
@@ -61,13 +70,20 @@ export class IntakeGroups {
     this.maxInFlight = opts.maxInFlight ?? 2
     this.spareAfterMs = opts.spareAfterMs ?? 4
     this.maxGroup = opts.maxGroup ?? 200
+    this.gatherTurn = opts.gatherTurn ?? false
   }
 
   /** Writes one report (in a group if others are waiting); resolves with its own outcome. */
   write(c: NewCase): Promise<ReportedCase> {
     return new Promise((resolve, reject) => {
       this.queue.push({ c, resolve, reject })
-      this.pump()
+      if (!this.gatherTurn) return this.pump()
+      if (this.gathering) return
+      this.gathering = true
+      setImmediate(() => {
+        this.gathering = false
+        this.pump()
+      })
     })
   }
 
@@ -116,9 +132,15 @@ export class IntakeGroups {
 
 const groups = new WeakMap<Queryable, IntakeGroups>()
 
-/** The group intake of a database handle (one per handle: every route and the simulator share it). */
+/**
+ * The group intake of a database handle (one per handle: every route and the simulator share it). The embedded
+ * database runs one statement at a time on this thread: one statement in flight, gathered per event-loop turn.
+ */
 export function intakeGroupsOf(db: Queryable): IntakeGroups {
   let g = groups.get(db)
-  if (!g) groups.set(db, (g = new IntakeGroups(db)))
+  if (!g) {
+    const embedded = (db as Partial<Db>).mode === 'embedded'
+    groups.set(db, (g = new IntakeGroups(db, embedded ? { maxInFlight: 1, gatherTurn: true } : {})))
+  }
   return g
 }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { Db } from '../../src/db/types.ts'
 import { insertReportedCase, insertReportedCases, type NewCase, type ReportedCase } from '../../src/repos/cases.ts'
-import { IntakeGroups } from '../../src/services/intake-group.ts'
+import { IntakeGroups, intakeGroupsOf } from '../../src/services/intake-group.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 
 /**
@@ -128,6 +128,29 @@ describe.each(DB_MODES)('group intake (%s)', (mode) => {
     expect(answers.every((r) => r.code !== null)).toBe(true)
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE payload->'case'->>'id' = ANY($1::text[])`, [cs.map((c) => c.id)])
     expect(rows[0].n).toBe(10)
+  })
+
+  it("gathered per event-loop turn (the embedded database's intake): the reports of one turn leave as one group", async () => {
+    // The embedded database runs statements on this thread, so nothing arrives while one runs: without gathering,
+    // every report was written alone. intakeGroupsOf gives it one statement in flight, gathered per turn.
+    const groups = new IntakeGroups(db, { maxInFlight: 1, gatherTurn: true })
+    const at = new Date('2022-04-20T09:00:00+08:00')
+    const cs = Array.from({ length: 6 }, (_, k) => report(new Date(at.getTime() + k * 1000), { lon: A.lon + k * 200 * M }))
+    const first = await Promise.all(cs.slice(0, 3).map((c) => groups.write(c)))
+    expect(groups.stats).toEqual({ statements: 1, reports: 3, splits: 0, largest: 3 })
+    // A report of a later turn is a group of its own, and goes as soon as that turn ends.
+    const later = await groups.write(cs[3])
+    const last = await Promise.all(cs.slice(4).map((c) => groups.write(c)))
+    expect(groups.stats).toEqual({ statements: 3, reports: 6, splits: 0, largest: 3 })
+    expect([...first, later, ...last].every((r) => r.code !== null)).toBe(true)
+    if (mode === 'embedded') {
+      // The shared intake of an embedded handle gathers: three reports of one turn, one statement.
+      const shared = intakeGroupsOf(db)
+      const before = shared.stats.statements
+      const more = Array.from({ length: 3 }, (_, k) => report(new Date(at.getTime() + (10 + k) * 1000), { lon: A.lon + (10 + k) * 200 * M }))
+      await Promise.all(more.map((c) => shared.write(c)))
+      expect(shared.stats.statements - before).toBe(1)
+    }
   })
 
   it('a slow statement does not hold the queue: after spareAfterMs the next group leaves on another connection', async () => {
