@@ -104,6 +104,20 @@ export const WorkerListSchema = Type.Object({
 })
 export type WorkerList = Static<typeof WorkerListSchema>
 
+/** One worker on the map: what a wall draws, nothing more (no phone, no home): [id, name, status, lon, lat]. */
+export type LiveWorkerTuple = [id: string, name: string, status: WorkerStatus, lon: number, lat: number]
+
+/**
+ * GET /api/workers/live: every worker with a live position in the caller's reach, as tuples, in one answer — the
+ * wall's snapshot (19,160 staff in the demo region: 0.9 MB instead of 4.5 MB of full records with phones).
+ */
+export const LiveWorkerListSchema = Type.Object({
+  now: DateTime,
+  /** [id, name, status, lon, lat], ordered by id. */
+  workers: Type.Array(Type.Tuple([Type.String(), Type.String(), WorkerStatusSchema, Type.Number(), Type.Number()])),
+})
+export type LiveWorkerList = Static<typeof LiveWorkerListSchema>
+
 export const NearestWorkersSchema = Type.Object({
   now: DateTime,
   workers: Type.Array(Type.Intersect([WorkerSchema, Type.Object({ distanceM: Type.Number({ description: 'geodesic, metres' }) })])),

@@ -1,5 +1,5 @@
 import type { Camera, CameraStatus } from '../../../shared/schemas/camera.ts'
-import type { Worker, WorkerStatus } from '../../../shared/schemas/worker.ts'
+import type { LiveWorkerTuple, Worker, WorkerStatus } from '../../../shared/schemas/worker.ts'
 import type { Db, Queryable } from '../db/types.ts'
 import { SqlBuilder, page } from './sql.ts'
 import { scopeFilterSql } from '../auth/guards.ts'
@@ -96,6 +96,24 @@ export async function listWorkers(q: Queryable, f: WorkerFilter): Promise<{ work
   )
   const { items, nextOffset } = page(rows, f.limit, f.offset)
   return { workers: items.map(toWorker), nextOffset }
+}
+
+/**
+ * Every worker with a live position (in `within`'s scope, under `regionId`), as [id, name, status, lon, lat] ordered
+ * by id: the wall's snapshot, without the fields a map does not draw.
+ */
+export async function listLiveWorkers(q: Queryable, f: { within?: AuthUser; regionId?: string }): Promise<LiveWorkerTuple[]> {
+  const b = new SqlBuilder()
+  b.when('w.position IS NOT NULL')
+  if (f.regionId) {
+    b.when(`w.region_id IN (SELECT s.id FROM regions s WHERE s.path <@ (SELECT r.path FROM regions r WHERE r.id = ${b.add(f.regionId)}))`)
+  }
+  if (f.within) b.when(workerScopeSql(f.within, b))
+  const { rows } = await q.query<{ id: string; name: string; status: WorkerStatus; lon: number; lat: number }>(
+    `SELECT w.id, w.name, w.status, ST_X(w.position) AS lon, ST_Y(w.position) AS lat FROM workers w ${b.where()} ORDER BY w.id`,
+    b.params,
+  )
+  return rows.map((r) => [r.id, r.name, r.status, r.lon, r.lat])
 }
 
 /** Whether the camera exists and (with `within`) lies in that user's scope. */

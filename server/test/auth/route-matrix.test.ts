@@ -122,6 +122,7 @@ const MATRIX: Record<string, Entry> = {
     req: (c) => ({ url: `/api/workers/${c.workerId}/status`, payload: { status: 'on_duty' } }),
   },
   'GET /api/workers': { access: STAFF },
+  'GET /api/workers/live': { access: STAFF },
   'GET /api/workers/nearest': { access: STAFF, req: (c) => ({ url: `/api/workers/nearest?lon=${c.point.lon}&lat=${c.point.lat}` }) },
   'GET /api/workers/:id': { access: STAFF, req: (c) => ({ url: `/api/workers/${c.workerId}` }) },
   'GET /api/workers/:id/track': { access: STAFF, req: (c) => ({ url: `/api/workers/${c.workerId}/track` }) },
@@ -303,6 +304,13 @@ describe.each(DB_MODES)('whole-API route matrix (%s)', (mode) => {
     )
     expect(list.workers.map((w: { id: string }) => w.id).sort()).toEqual(rows.map((r) => r.id).sort())
     expect((await get('/api/workers?region=330702', jindong)).json().workers).toEqual([])
+    // The wall's live snapshot has the same reach: 金东区's workers with a position, nobody from next door.
+    const live = (await get('/api/workers/live', jindong)).json().workers as Array<[string]>
+    const { rows: placed } = await f.db.query<{ id: string }>(
+      `SELECT w.id FROM workers w JOIN regions r ON r.id = w.region_id WHERE r.path <@ '330703'::ltree AND w.position IS NOT NULL`,
+    )
+    expect(live.map((x) => x[0]).sort()).toEqual(placed.map((r) => r.id).sort())
+    expect((await get('/api/workers/live?region=330702', jindong)).json().workers).toEqual([])
     const cams = (await get('/api/cameras?limit=20000', jindong)).json().cameras as Array<{ regionId: string | null }>
     const { rows: camRows } = await f.db.query(`SELECT id FROM cameras WHERE region_path <@ '330703'::ltree`)
     expect(cams).toHaveLength(camRows.length)

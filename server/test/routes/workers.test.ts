@@ -301,6 +301,32 @@ describe.each(DB_MODES)('worker positions (%s)', (mode) => {
     expect((await get(h, '/api/workers?bbox=1,2,3')).body).toMatchObject({ field: 'bbox' })
   })
 
+  it('answers the live snapshot as [id, name, status, lon, lat] tuples: the same workers and positions as the full list, no phone', async () => {
+    const { rows } = await h.db.query<{ street: string }>(
+      `SELECT subpath(r.path, 1, 1)::text AS street FROM regions r WHERE r.level = 4 ORDER BY r.id LIMIT 1`,
+    )
+    const { street } = rows[0]
+    const [w] = take(h, 1)
+    await post(h, `/api/workers/${w.id}/positions`, { lon: w.lon, lat: w.lat, status: 'busy' })
+    const full = (await get(h, `/api/workers?region=${street}&limit=20000`)).body
+    const live = await get(h, `/api/workers/live?region=${street}`)
+    expect(live.status).toBe(200)
+    expect(Date.parse(live.body.now)).toBe(h.clock.now.getTime())
+    const expected = full.workers
+      .filter((x: any) => x.position)
+      .map((x: any) => [x.id, x.name, x.status, x.position[0], x.position[1]])
+    expect(expected.length).toBeGreaterThan(0)
+    expect(live.body.workers).toEqual(expected)
+    expect(JSON.stringify(live.body)).not.toMatch(/phone|home/)
+    // The whole region too (the wall asks without a region): every worker with a position, the moved one as moved.
+    const everyone = (await get(h, '/api/workers/live')).body.workers as Array<[string, string, string, number, number]>
+    const { rows: n } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM workers WHERE position IS NOT NULL')
+    expect(everyone).toHaveLength(n[0].n)
+    expect(everyone.find((x) => x[0] === w.id)).toEqual([w.id, expect.any(String), 'busy', w.lon, w.lat])
+    expect((await get(h, '/api/workers/live?region=NOWHERE')).body).toMatchObject({ error: 'invalid_request', field: 'region' })
+    expect((await get(h, '/api/workers/live?limit=5')).status).toBe(400)
+  })
+
   it('finds the nearest workers by geodesic distance (KNN), filtered by status', async () => {
     const ws = take(h, 4)
     const base = ws[0]

@@ -5,7 +5,7 @@
 import type { CameraList } from '../../../shared/schemas/camera.ts'
 import type { RegionFeatureCollection } from '../../../shared/schemas/region.ts'
 import type { Heat, HeatWindow, Hourly, LoopStats, Overview, Ranking, RankingBy } from '../../../shared/schemas/stats.ts'
-import type { WorkerList } from '../../../shared/schemas/worker.ts'
+import type { LiveWorkerList } from '../../../shared/schemas/worker.ts'
 import { fetchRegions, getJson } from './http.ts'
 
 const q = (params: Record<string, string | number | undefined | null>) => {
@@ -27,7 +27,8 @@ export const fetchLoopByDay = (f: StatsFilter = {}) => getJson<LoopStats>(`/api/
 export const fetchHourly = (f: StatsFilter = {}) => getJson<Hourly>(`/api/stats/hourly${q({ ...f })}`)
 export const fetchRanking = (by: RankingBy, f: StatsFilter = {}) => getJson<Ranking>(`/api/stats/ranking${q({ by, ...f })}`)
 export const fetchHeat = (window: HeatWindow, f: StatsFilter = {}, limit = 100_000) => getJson<Heat>(`/api/stats/heat${q({ window, ...f, limit })}`)
-export const fetchWorkers = () => getJson<WorkerList>('/api/workers?limit=20000')
+/** Who is where, for the map: [id, name, status, lon, lat] of every worker with a live position in reach. */
+export const fetchWorkers = () => getJson<LiveWorkerList>('/api/workers/live')
 export const fetchCameras = () => getJson<CameraList>('/api/cameras?limit=20000')
 export const fetchStreets = (): Promise<RegionFeatureCollection> => fetchRegions(2)
 export const fetchCommunities = (): Promise<RegionFeatureCollection> => fetchRegions(3)

@@ -32,10 +32,7 @@ export const useResourcesStore = defineStore('resources', () => {
   async function load(): Promise<void> {
     const [w, c] = await Promise.all([fetchWorkers(), fetchCameras()])
     const wm = new Map<string, LiveWorker>()
-    for (const x of w.workers) {
-      const lw = fromWorker(x)
-      if (lw) wm.set(x.id, lw)
-    }
+    for (const [id, name, status, lon, lat] of w.workers) wm.set(id, { id, name, status, lon, lat })
     // Moves that arrived while the snapshot was on its way are newer: keep them.
     for (const [id, held] of workers.value) wm.set(id, held)
     workers.value = wm

@@ -5,6 +5,7 @@ import { INPUT_CRS, toWgs84, type InputCrs } from '../../../../shared/geo/crs.ts
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { LatSchema, LonSchema } from '../../../../shared/schemas/geo.ts'
 import {
+  LiveWorkerListSchema,
   NearestWorkersSchema,
   PositionBatchResultSchema,
   PositionBatchSchema,
@@ -22,7 +23,7 @@ import {
   type WorkerStatus,
 } from '../../../../shared/schemas/worker.ts'
 import type { GcApp } from '../../app.ts'
-import { getWorker, listWorkers, nearestWorkers, regionExists, workerTrack } from '../../repos/workers.ts'
+import { getWorker, listLiveWorkers, listWorkers, nearestWorkers, regionExists, workerTrack } from '../../repos/workers.ts'
 import { HttpError } from '../../services/http-error.ts'
 import { recordPositions, setWorkerStatus, startPositionMaintenance, type PositionMaintenance } from '../../services/workers.ts'
 import { callerOf, scopedCaller } from '../caller.ts'
@@ -232,6 +233,25 @@ export default async function workerRoutes(app: GcApp) {
       })
       reply.header('cache-control', 'no-cache')
       return { now: now.toISOString(), ...page }
+    },
+  )
+
+  app.get(
+    '/api/workers/live',
+    {
+      schema: {
+        querystring: Type.Object({ region: Type.Optional(RegionQuery) }, { additionalProperties: false }),
+        response: { 200: LiveWorkerListSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      // The wall's snapshot of who is where: the same reach as GET /api/workers, only what the map draws.
+      const user = staffReader(req)
+      await requireRegion(app, req.query.region)
+      const now = app.now()
+      const workers = await listLiveWorkers(app.db, { within: user ?? undefined, regionId: req.query.region })
+      reply.header('cache-control', 'no-cache')
+      return { now: now.toISOString(), workers }
     },
   )
 
