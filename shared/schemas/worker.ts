@@ -109,7 +109,8 @@ export type LiveWorkerTuple = [id: string, name: string, status: WorkerStatus, l
 
 /**
  * GET /api/workers/live: every worker with a live position in the caller's reach, as tuples, in one answer — the
- * wall's snapshot (19,160 staff in the demo region: 0.9 MB instead of 4.5 MB of full records with phones).
+ * wall's snapshot (19,160 staff in the demo region: 1.0 MB instead of 4.5 MB of full records with phones, in 190
+ * instead of 500 ms on the embedded database).
  */
 export const LiveWorkerListSchema = Type.Object({
   now: DateTime,
