@@ -307,4 +307,27 @@ describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)',
     }
     await a.screenshot({ path: `${ARTIFACTS}dispatch-bulk.png` })
   }, 180_000)
+
+  it('narrows the queue with its filters and clear brings every case back', async () => {
+    const page = await open('dispatcher-wucheng', 'gridcommand-demo', '/dispatch')
+    await page.waitForSelector('[data-testid="queue-item"]', { timeout: 60_000 })
+    const items = page.locator('[data-testid="queue-item"]')
+    const all = await items.count()
+    const prios = () => page.locator('[data-testid="queue-item"] .queue__prio').evaluateAll((els) => els.map((e) => e.className))
+    // Each filter is a select with "all" first, then its values (six of them, one block each).
+    for (const key of ['status', 'category', 'priority', 'overdue', 'region', 'source']) {
+      const sel = page.locator(`[data-testid="filter-${key}"]`)
+      expect(await sel.locator('option').first().getAttribute('value'), key).toBe('')
+      expect(await sel.locator('option').count(), key).toBeGreaterThan(1)
+    }
+    const first = (await prios())[0].match(/queue__prio--(\w+)/)![1]
+    await page.selectOption('[data-testid="filter-priority"]', first)
+    await expect.poll(async () => (await prios()).every((c) => c.includes(`queue__prio--${first}`)), { timeout: 15_000 }).toBe(true)
+    await page.selectOption('[data-testid="filter-overdue"]', 'no')
+    await expect.poll(() => page.locator('[data-testid="queue-item"].queue__item--overdue').count(), { timeout: 15_000 }).toBe(0)
+    expect((await prios()).every((c) => c.includes(`queue__prio--${first}`))).toBe(true)
+    await page.click('.queue__clear')
+    await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(all)
+    expect(await page.inputValue('[data-testid="filter-priority"]')).toBe('')
+  }, 120_000)
 })
