@@ -56,19 +56,27 @@ export async function staleTables(db: Db, minPages = 5, scale = 0.1): Promise<Ar
   return rows
 }
 
-/** ANALYZEs each stale table (see above); returns the names of those it analysed. */
-export async function analyzeStaleTables(db: Db, minPages = 5, scale = 0.1): Promise<string[]> {
+/**
+ * ANALYZEs each stale table (see above); returns the names of those it analysed. A table that fails (dropped
+ * meanwhile, say) goes to `onError` and the others are still done; without `onError` the first failure throws.
+ */
+export async function analyzeStaleTables(db: Db, minPages = 5, scale = 0.1, onError?: (err: unknown) => void): Promise<string[]> {
   const done: string[] = []
   for (const t of await staleTables(db, minPages, scale)) {
-    const analysed = await db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(($1::int8 << 32) | $2::int8) AS ok', [LOCK_KEY, t.oid])
-      if (!rows[0].ok) return false // another process is at it
-      // Still stale? (another process may have analysed it between the check and the lock)
-      if ((await tx.query(STALE_SQL, [minPages, scale, t.oid])).rows.length === 0) return false
-      await tx.query(`ANALYZE ${t.name}`)
-      return true
-    })
-    if (analysed) done.push(t.name)
+    try {
+      const analysed = await db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(($1::int8 << 32) | $2::int8) AS ok', [LOCK_KEY, t.oid])
+        if (!rows[0].ok) return false // another process is at it
+        // Still stale? (another process may have analysed it between the check and the lock; it may be gone)
+        if ((await tx.query(STALE_SQL, [minPages, scale, t.oid])).rows.length === 0) return false
+        await tx.query(`ANALYZE ${t.name}`)
+        return true
+      })
+      if (analysed) done.push(t.name)
+    } catch (err) {
+      if (!onError) throw err
+      onError(err)
+    }
   }
   return done
 }
@@ -83,7 +91,7 @@ export async function startPlannerStats(db: Db, opts: PlannerStatsOptions = {}):
   let running: Promise<string[]> | undefined
   let stopped = false
   const runOnce = () => {
-    running ??= analyzeStaleTables(db, minPages, scale)
+    running ??= analyzeStaleTables(db, minPages, scale, onError)
       .then((tables) => {
         if (tables.length) opts.onAnalyze?.(tables)
         return tables

@@ -64,6 +64,36 @@ describe.each(DB_MODES)('planner statistics (%s)', (mode) => {
     expect(passes.flat().filter((n) => n === `public.${table}`)).toHaveLength(1)
   })
 
+  it('a table that cannot be analysed does not stop the others: its error is reported, the rest are analysed', async () => {
+    const db = await testDb(mode)
+    const tag = `${process.pid}_${Date.now()}`
+    // An expression index whose function fails once a flag is set: inserting works, ANALYZE (which evaluates the
+    // expression on its sample) then fails for that table.
+    await db.exec(`CREATE TABLE stats_flag_${tag} (on_ boolean NOT NULL);
+                   INSERT INTO stats_flag_${tag} VALUES (false);
+                   CREATE FUNCTION stats_boom_${tag}(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+                   BEGIN
+                     IF (SELECT on_ FROM public.stats_flag_${tag}) THEN RAISE EXCEPTION 'boom ${tag}'; END IF;
+                     RETURN x;
+                   END $$;
+                   CREATE TABLE stats_a_bad_${tag} (id int);
+                   CREATE INDEX ON stats_a_bad_${tag} (stats_boom_${tag}(id));
+                   CREATE TABLE stats_b_good_${tag} (id int);
+                   ANALYZE stats_flag_${tag}; ANALYZE stats_a_bad_${tag}; ANALYZE stats_b_good_${tag};`)
+    onTestFinished(() => db.exec(`DROP TABLE IF EXISTS stats_a_bad_${tag}, stats_b_good_${tag}, stats_flag_${tag}; DROP FUNCTION IF EXISTS stats_boom_${tag}(int);`))
+    await db.query(`INSERT INTO stats_a_bad_${tag} SELECT generate_series(1, 5000)`)
+    await db.query(`INSERT INTO stats_b_good_${tag} SELECT generate_series(1, 5000)`)
+    await db.query(`UPDATE stats_flag_${tag} SET on_ = true`)
+
+    const errors: unknown[] = []
+    const done = await analyzeStaleTables(db, 5, 0.1, (err) => errors.push(err))
+    expect(done).toContain(`public.stats_b_good_${tag}`)
+    expect(done).not.toContain(`public.stats_a_bad_${tag}`)
+    expect(errors.map(String).filter((e) => e.includes(`boom ${tag}`))).toHaveLength(1)
+    // Without a handler, the failure is the caller's.
+    await expect(analyzeStaleTables(db)).rejects.toThrow(`boom ${tag}`)
+  })
+
   it('runs a pass at start where autovacuum does not keep statistics, and stops', async () => {
     const db = await testDb(mode)
     const { rows } = await db.query<{ on: boolean }>(`SELECT current_setting('autovacuum') = 'on' AS on`)
