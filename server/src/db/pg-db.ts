@@ -17,8 +17,9 @@ export function createPgDb(connectionString: string, opts: PgDbOptions = {}): Db
   // the possible-duplicates lookup, each written so that its generic plan is the right one whatever the parameters
   // (every lookup by the point, through GIST, or by a key; bench/explain-intake.ts checks intake's). Left to choose,
   // PostgreSQL re-plans intake on every run (its generic plan's estimate for unnest() looks worse than a custom
-  // plan): planning that statement costs more than running it for five reports. Unnamed statements (every other query) are planned
-  // for their parameters each time, whatever this says.
+  // plan): planning that statement costs more than running it for five reports. A generic plan is only as good as
+  // the statistics it was made from: db/statistics.ts keeps them where autovacuum does not. Unnamed statements (every
+  // other query) are planned for their parameters each time, whatever this says.
   const pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 30_000, options: '-c jit=off -c plan_cache_mode=force_generic_plan' })
   // A dropped idle connection emits 'error' on the pool; without a listener it would crash the process.
   pool.on('error', (err) => onError(err, 'idle client'))

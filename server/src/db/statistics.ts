@@ -13,9 +13,10 @@ import type { Db } from './types.ts'
  * invalidates the plans that depend on the table, so they are made again from its real size.
  *
  * The rule is autovacuum's, on size: a table is analysed when its pages on disk exceed the pages it had at its last
- * ANALYZE by more than `minPages + scale × those pages` (a table never analysed counts as having had none). Size, not the statistics
- * collector's modification counts, because PGlite does not flush those. One table at a time, each in a short
- * transaction of its own under an advisory lock: several server processes never analyse the same table at once.
+ * ANALYZE by more than `minPages + scale × those pages` (a table never analysed counts as having had none). Size,
+ * not the statistics collector's modification counts, because PGlite does not flush those. One table at a time, each
+ * in a short transaction of its own under an advisory lock: several server processes never analyse the same table at
+ * once.
  */
 export interface PlannerStatsOptions {
   /** Time between checks (the first runs at once). Default 10 s. */

@@ -80,12 +80,15 @@ export interface WorkerFilter {
   within?: AuthUser
 }
 
+/** The staff of every grid and micro-grid under `regionId` (any level). */
+function underRegionSql(regionId: string, b: SqlBuilder): string {
+  return `w.region_id IN (SELECT s.id FROM regions s WHERE s.path <@ (SELECT r.path FROM regions r WHERE r.id = ${b.add(regionId)}))`
+}
+
 /** Ordered by id; one row more than `limit` tells there is a next page. */
 export async function listWorkers(q: Queryable, f: WorkerFilter): Promise<{ workers: Worker[]; nextOffset: number | null }> {
   const b = new SqlBuilder()
-  if (f.regionId) {
-    b.when(`w.region_id IN (SELECT s.id FROM regions s WHERE s.path <@ (SELECT r.path FROM regions r WHERE r.id = ${b.add(f.regionId)}))`)
-  }
+  if (f.regionId) b.when(underRegionSql(f.regionId, b))
   if (f.statuses) b.when(`w.status = ANY(${b.add(f.statuses)}::text[])`)
   if (f.roles) b.when(`w.role = ANY(${b.add(f.roles)}::text[])`)
   if (f.bbox) b.bbox('w.position', f.bbox)
@@ -105,9 +108,7 @@ export async function listWorkers(q: Queryable, f: WorkerFilter): Promise<{ work
 export async function listLiveWorkers(q: Queryable, f: { within?: AuthUser; regionId?: string }): Promise<LiveWorkerTuple[]> {
   const b = new SqlBuilder()
   b.when('w.position IS NOT NULL')
-  if (f.regionId) {
-    b.when(`w.region_id IN (SELECT s.id FROM regions s WHERE s.path <@ (SELECT r.path FROM regions r WHERE r.id = ${b.add(f.regionId)}))`)
-  }
+  if (f.regionId) b.when(underRegionSql(f.regionId, b))
   if (f.within) b.when(workerScopeSql(f.within, b))
   const { rows } = await q.query<{ id: string; name: string; status: WorkerStatus; lon: number; lat: number }>(
     `SELECT w.id, w.name, w.status, ST_X(w.position) AS lon, ST_Y(w.position) AS lat FROM workers w ${b.where()} ORDER BY w.id`,

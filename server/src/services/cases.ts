@@ -90,8 +90,8 @@ async function cachedCategory(db: Queryable, code: string, field = 'category'): 
  *
  * Without photos or an in-transaction hook that transaction is a single statement (repos/cases.ts, INTAKE_SQL, which
  * also finds the possible duplicates), shared with the reports arriving meanwhile (services/intake-group.ts); with
- * them, the same statement for this report alone, inside the transaction. The category comes from memory. The case (and the event's payload) is built here from the same values the statement
- * writes, so nothing is read back.
+ * them, the same statement for this report alone, inside the transaction. The category comes from memory. The case
+ * (and the event's payload) is built here from the same values the statement writes, so nothing is read back.
  */
 export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<CaseCreated> {
   const { crs, photos = [], ...fields } = input

@@ -36,7 +36,8 @@ interface DeckInternals {
   needsRedraw(opts?: { clearRedrawFlags: boolean }): string | false
 }
 
-const WAKE_EVENTS = ['move', 'resize', 'mousedown', 'mousemove', 'mouseout', 'click', 'dblclick', 'wheel', 'touchstart', 'touchmove', 'dragstart'] as const
+/** A camera move or resize, and the pointer events MapboxOverlay hands to deck (its picking runs in the loop). */
+const WAKE_EVENTS = ['move', 'resize', 'mousedown', 'dragstart', 'drag', 'dragend', 'mousemove', 'mouseout', 'click', 'dblclick'] as const
 
 export function pauseDeckWhenIdle(overlay: MapboxOverlay, map: MapLibreMap, opts: { idleFrames?: number; checkMs?: number } = {}): DeckIdle {
   const idleFrames = opts.idleFrames ?? 30
