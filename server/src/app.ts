@@ -44,7 +44,7 @@ declare module 'fastify' {
      * Every route as registered (method, url), in order: the access-matrix tests enumerate it, so that a route
      * added without a matrix entry fails them.
      */
-    registeredRoutes: ReadonlyArray<{ method: string; url: string }>
+    registeredRoutes: ReadonlyArray<{ method: string; url: string; bodySchema: boolean }>
     /** AppOptions.demoAccounts. */
     demoAccounts: boolean
   }
@@ -117,10 +117,10 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
 
-  const routes: Array<{ method: string; url: string }> = []
+  const routes: Array<{ method: string; url: string; bodySchema: boolean }> = []
   app.decorate('registeredRoutes', routes)
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url })
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, bodySchema: r.schema?.body !== undefined })
   })
   app.decorate('db', opts.db)
   app.decorate('demoAccounts', opts.demoAccounts ?? false)

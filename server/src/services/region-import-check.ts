@@ -4,6 +4,7 @@
  * SQL (repos/region-import.ts); parents and levels against the database in region-import.ts.
  */
 import type { ImportProblem, ParsedFeature, RawFeature } from './region-import-types.ts'
+import { findUnstorableText } from '../validation.ts'
 
 /** Region ids are ltree labels (they make up `path`). Same rule as the regions route's parentId. */
 export const REGION_ID = /^[A-Za-z0-9_]{1,64}$/
@@ -90,6 +91,9 @@ export function checkFeatures(raw: RawFeature[], crsDeclared: boolean): { featur
       problem({ field: 'name', code: 'missing_field', reason: 'name is required' })
     } else if (typeof p.name !== 'string' || p.name.length > MAX_NAME) {
       problem({ field: 'name', code: 'invalid_field', reason: `name must be a string of at most ${MAX_NAME} characters` })
+    } else if (findUnstorableText(p.name)) {
+      // A shapefile's .dbf reaches here without the body's text check (validation.ts): the same rule, per feature.
+      problem({ field: 'name', code: 'invalid_field', reason: `name ${findUnstorableText(p.name)!.message}` })
     } else name = p.name.trim()
 
     let level: number | null = null
@@ -123,6 +127,8 @@ export function checkFeatures(raw: RawFeature[], crsDeclared: boolean): { featur
         problem({ field: 'attributes', code: 'invalid_field', reason: 'attributes must be a JSON object' })
       } else attributes = { ...attributes, ...(p.attributes as Record<string, unknown>) }
     }
+    const badText = findUnstorableText(attributes)
+    if (badText) problem({ field: 'attributes', code: 'invalid_field', reason: `attributes${badText.instancePath.replace(/\//g, '.')} ${badText.message}` })
 
     let geometry: ParsedFeature['geometry'] = null
     const g = rf.geometry as { type?: unknown; coordinates?: unknown } | null | undefined

@@ -610,6 +610,22 @@ describe.each(DB_MODES)('region import (%s)', (mode) => {
       expect(res.json().problems).toEqual([expect.objectContaining({ featureId: `${p}X`, code: 'projected_coordinates' })])
     })
 
+    it('a shapefile whose .dbf holds a control or bidi-override character in a name is refused per feature, nothing written', async () => {
+      const zip = zipLayers([
+        {
+          name: 'badtext',
+          cpg: 'UTF-8',
+          fields: REGION_FIELDS,
+          polygons: [[[[102, 31], [102.1, 31], [102.1, 31.1], [102, 31.1], [102, 31]]]],
+          records: [{ id: `${p}T`, name: '测试\u202e区', level: 1, parentId: null, households: null }],
+        },
+      ])
+      const res = await post(zip, '', 'application/zip')
+      expect(res.statusCode, res.body).toBe(422)
+      expect(res.json().problems).toEqual([expect.objectContaining({ featureId: `${p}T`, field: 'name', code: 'invalid_field', reason: expect.stringContaining('U+202E') })])
+      expect(await regionRows(`${p}T`)).toEqual([])
+    })
+
     it('a zip that is not a shapefile is reported as an invalid file', async () => {
       const res = await post(Buffer.from(zipSync({ 'readme.txt': Buffer.from('hello') })), '', 'application/zip')
       expect(res.statusCode).toBe(422)
