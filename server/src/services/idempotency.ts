@@ -13,7 +13,13 @@ export const KEEP_HOURS = 48
 /** A key whose request has shown no result for this long is taken to be abandoned (its process died). */
 export const ABANDONED_AFTER_MS = 60_000
 
-const KEY_RE = /^[\x21-\x7e]{1,255}$/
+/** A bare key (what many clients send, e.g. a UUID): visible ASCII, no quote, backslash, comma or semicolon. */
+const BARE_RE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,255}$/
+const MAX_KEY = 255
+const KEY_RULE =
+  'header Idempotency-Key must be a structured-field string (RFC 8941 §3.3.3: "…" holding 1–255 printable ASCII ' +
+  'characters, spaces included, with \\" and \\\\ escaped), e.g. Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"; ' +
+  'an unquoted key of visible ASCII characters without spaces is taken too'
 
 export interface IdempotentRequest {
   scope: string
@@ -21,15 +27,41 @@ export interface IdempotentRequest {
   hash: string
 }
 
-/** Parses the header value: a non-empty printable token (quotes allowed, as the draft writes it as a string). */
+/**
+ * The key of an Idempotency-Key header. The header's draft (draft-ietf-httpapi-idempotency-key-header §2) makes it
+ * an Item Structured Header whose value is a String: a quoted sf-string, parsed as RFC 8941 §4.2.5 says (escapes
+ * `\"` and `\\`; parameters after it are allowed and ignored). An unquoted key without spaces — a bare UUID, as
+ * many clients send — is taken as it stands. Anything else is a 400 naming the header.
+ */
 export function parseIdempotencyKey(raw: string | string[] | undefined): string | undefined {
   if (raw === undefined) return undefined
-  const value = Array.isArray(raw) ? raw.join(',') : raw
-  const key = value.trim().replace(/^"(.*)"$/, '$1')
-  if (!KEY_RE.test(key)) {
-    throw new HttpError(400, 'invalid_request', 'header Idempotency-Key must be 1–255 printable ASCII characters', 'Idempotency-Key')
+  const value = (Array.isArray(raw) ? raw.join(',') : raw).trim()
+  const key = value.startsWith('"') ? sfString(value) : BARE_RE.test(value) ? value : null
+  if (key === null || key.length === 0 || key.length > MAX_KEY) {
+    throw new HttpError(400, 'invalid_request', KEY_RULE, 'Idempotency-Key')
   }
   return key
+}
+
+/** RFC 8941 §4.2.5 over the whole header: the string, then nothing or parameters (`;name=value…`). Null if invalid. */
+function sfString(value: string): string | null {
+  let out = ''
+  let i = 1
+  for (; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c === 0x5c) {
+      const next = value[++i]
+      if (next !== '"' && next !== '\\') return null
+      out += next
+    } else if (c === 0x22) {
+      break
+    } else if (c < 0x20 || c > 0x7e) {
+      return null
+    } else out += value[i]
+  }
+  if (i >= value.length) return null // no closing quote
+  const rest = value.slice(i + 1)
+  return rest === '' || /^(;\s*[a-z*][a-z0-9_.*-]*(=[^;]*)?)+$/.test(rest) ? out : null
 }
 
 /** JSON with object keys sorted, so the same body always hashes the same. */

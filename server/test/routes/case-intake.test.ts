@@ -143,10 +143,34 @@ describe.each(DB_MODES)('intake (%s)', (mode) => {
       expect(rows).toHaveLength(0)
     })
 
-    it('refuses a malformed key with 400 naming the header', async () => {
-      const res = await post(BODY, { 'idempotency-key': 'has space' })
-      expect(res.statusCode).toBe(400)
-      expect(res.json().field).toBe('Idempotency-Key')
+    it('refuses a malformed key with 400 naming the header and the rule', async () => {
+      // A space needs the quotes of a structured-field string; so do quotes and backslashes, escaped.
+      for (const bad of ['has space', '"unterminated', '"a"junk', '""', '"\\x"', '"é"', `"${'k'.repeat(256)}"`, 'a\\b']) {
+        const res = await post(BODY, { 'idempotency-key': bad })
+        expect(res.statusCode, bad).toBe(400)
+        expect(res.json().field).toBe('Idempotency-Key')
+        expect(res.json().message).toContain('structured-field string')
+      }
+    })
+
+    it('takes the draft\'s form, a structured-field string: spaces and escapes inside the quotes, parameters after it', async () => {
+      const key = `${freshKey()} with "spaces" and \\`
+      const sf = `"${key.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+      const first = await post(BODY, { 'idempotency-key': sf })
+      expect(first.statusCode, first.body).toBe(201)
+      const again = await post(BODY, { 'idempotency-key': `${sf};client=field-app` })
+      expect(again.headers['idempotent-replayed']).toBe('true')
+      expect(again.json().id).toBe(first.json().id)
+      const { rows } = await db.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])
+      expect(rows).toHaveLength(1)
+    })
+
+    it('a bare key and the same key quoted are one key', async () => {
+      const key = freshKey()
+      const first = await post(BODY, { 'idempotency-key': key })
+      const quoted = await post(BODY, { 'idempotency-key': `"${key}"` })
+      expect(quoted.headers['idempotent-replayed']).toBe('true')
+      expect(quoted.json().id).toBe(first.json().id)
     })
   })
 
