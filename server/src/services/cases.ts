@@ -25,6 +25,7 @@ import {
 import { appendEvent } from '../repos/events.ts'
 import { photoUrl } from '../repos/photos.ts'
 import { permits } from '../auth/case-access.ts'
+import { inScope } from '../auth/guards.ts'
 import type { AuthUser } from '../auth/roles.ts'
 import { HttpError } from './http-error.ts'
 import { intakeGroupsOf } from './intake-group.ts'
@@ -184,25 +185,43 @@ async function requireDepartment(q: Queryable, code: string): Promise<void> {
   if (!rows[0]) throw new HttpError(400, 'invalid_request', `body.department "${code}" is not a department`, 'department')
 }
 
-async function requireWorker(q: Queryable, id: string): Promise<void> {
-  const { rows } = await q.query('SELECT 1 FROM workers WHERE id = $1', [id])
+/**
+ * The worker a dispatch or reassignment names, checked against the same reach as the case: a scoped caller may name
+ * only a worker inside their own scope (a dispatcher of one district cannot send a case to a worker of another —
+ * 422 `assignee_out_of_reach`, as the caller's scope bounds what they steer). A worker outside the case's district is
+ * cross-district assistance: only a caller whose reach covers both districts (the city level) can send one, and the
+ * timeline records it (`crossDistrict`).
+ */
+async function requireAssignee(q: Queryable, id: string, row: CaseRow, user: AuthUser | null | undefined): Promise<{ crossDistrict?: { from: string; to: string } }> {
+  const { rows } = await q.query<{ path: string | null }>(
+    'SELECT r.path::text AS path FROM workers w LEFT JOIN regions r ON r.id = w.region_id WHERE w.id = $1',
+    [id],
+  )
   if (!rows[0]) throw new HttpError(400, 'invalid_request', `body.assigneeId "${id}" is not a worker`, 'assigneeId')
+  const path = rows[0].path
+  if (user && !inScope(user, path)) {
+    throw new HttpError(422, 'assignee_out_of_reach', `body.assigneeId: worker ${id} works outside your jurisdiction; send the case to a worker of your own area or escalate it`, 'assigneeId')
+  }
+  const caseDistrict = row.regionPath.split('.')[0]
+  const workerDistrict = path?.split('.')[0]
+  return workerDistrict && workerDistrict !== caseDistrict ? { crossDistrict: { from: caseDistrict, to: workerDistrict } } : {}
 }
 
-async function assignment(tx: Queryable, body: AnyActionBody, action: CaseAction): Promise<Updates> {
+async function assignment(tx: Queryable, row: CaseRow, body: AnyActionBody, action: CaseAction, user: AuthUser | null | undefined) {
   if (!body.department && !body.assigneeId) throw new HttpError(400, 'invalid_request', `${action} ${NEEDS_ASSIGNMENT}`, 'department')
   const set: Updates = {}
   if (body.department) {
     await requireDepartment(tx, body.department)
     set.department = body.department
   }
+  let reach: { crossDistrict?: { from: string; to: string } } = {}
   if (body.assigneeId) {
-    await requireWorker(tx, body.assigneeId)
+    reach = await requireAssignee(tx, body.assigneeId, row, user)
     set.assignee_id = body.assigneeId
   } else {
     set.assignee_id = null
   }
-  return set
+  return { set, ...reach }
 }
 
 /** The escalation step shared by the whistle (an action) and the scheduler: one level up, with a fresh limit. */
@@ -244,13 +263,18 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
       return { set: {}, note: body.reason }
     case 'dispatch':
     case 'reassign': {
-      const set = await assignment(tx, body, action)
+      const { set, crossDistrict } = await assignment(tx, row, body, action, ctx.user)
       set.dispatched_at = now
       set.accepted_at = null
       return {
         set,
         note: action === 'dispatch' ? body.note : body.reason,
-        data: { department: set.department ?? row.department, assigneeId: set.assignee_id, previousAssigneeId: row.assigneeId },
+        data: {
+          department: set.department ?? row.department,
+          assigneeId: set.assignee_id,
+          previousAssigneeId: row.assigneeId,
+          ...(crossDistrict ? { crossDistrict } : {}),
+        },
       }
     }
     case 'accept':

@@ -302,6 +302,62 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(merge.json()).toMatchObject({ error: 'invalid_merge', message: `body.into: no case ${f.outCase}` })
   })
 
+  it('data fields: the chief\'s phone and the members of a region only for staff whose scope holds it', async () => {
+    const grids = { chengdong: f.users.get('worker-chengdong')!.scopeRegionId!, duohu: f.users.get('worker-duohu')!.scopeRegionId! }
+    const wrong: string[] = []
+    for (const u of DEMO_USERS) {
+      const me = f.users.get(u.username)!
+      for (const grid of Object.values(grids)) {
+        const res = await f.app.inject({ method: 'GET', url: `/api/regions/${grid}`, headers: bearer(me.token) })
+        expect(res.statusCode).toBe(200)
+        const p = res.json() as { chain: Array<{ id: string }>; staff: { chief: { phone: string | null } | null }; members: unknown[] | null; performance: unknown }
+        expect(p.staff.chief, `grid ${grid} has a chief`).not.toBeNull()
+        const unscoped = me.scopeRegionId === null && (u.role === 'admin' || u.role === 'commander')
+        const holds = u.role !== 'resident' && (unscoped || p.chain.some((r) => r.id === me.scopeRegionId))
+        const sees = { phone: p.staff.chief!.phone !== null, members: p.members !== null, performance: p.performance !== null }
+        if (sees.phone !== holds || sees.members !== holds || sees.performance !== holds) {
+          wrong.push(`${u.username} on ${grid}: sees ${JSON.stringify(sees)}, expected ${holds}`)
+        }
+      }
+    }
+    expect(wrong).toEqual([])
+    // Anonymous callers (AUTH_MODE=token lets them read the public card): no phone either.
+    const anon = await f.app.inject({ method: 'GET', url: `/api/regions/${grids.chengdong}` })
+    expect(anon.json().staff.chief.phone).toBeNull()
+  })
+
+  it('targets of actions: a dispatch names a worker within the caller\'s reach; cross-district help only from the city level, and logged', async () => {
+    const tok = (u: string) => bearer(f.users.get(u)!.token)
+    const created = await f.app.inject({ method: 'POST', url: '/api/cases', headers: tok('resident-zhang'), payload: { ...REPORT, ...f.points.chengdong } })
+    let c = created.json() as { id: string; version: number }
+    const act = (user: string, action: CaseAction, body: Record<string, unknown>) =>
+      f.app.inject({ method: 'POST', url: `/api/cases/${c.id}/actions/${action}`, headers: { ...tok(user), 'if-match': `"${c.version}"` }, payload: body })
+    const reg = await act('dispatcher-wucheng', 'register', {})
+    expect(reg.statusCode, reg.body).toBe(200)
+    c = reg.json()
+    // 婺城区's dispatcher cannot send a 婺城 case to a worker of 金东区: 422 naming the field, nothing written.
+    const away = await act('dispatcher-wucheng', 'dispatch', { assigneeId: f.users.get('worker-duohu')!.workerId })
+    expect(away.statusCode, away.body).toBe(422)
+    expect(away.json()).toMatchObject({ error: 'assignee_out_of_reach', field: 'assigneeId' })
+    const still = await f.app.inject({ method: 'GET', url: `/api/cases/${c.id}`, headers: tok('admin') })
+    expect(still.json()).toMatchObject({ version: c.version, status: 'registered', assigneeId: null })
+    // A worker of another street of the same district is in the dispatcher's reach.
+    const near = await act('dispatcher-wucheng', 'dispatch', { assigneeId: f.users.get('worker-chengzhong')!.workerId })
+    expect(near.statusCode, near.body).toBe(200)
+    c = near.json()
+    // Reassigning across the district line: refused for the district dispatcher, taken from the city (admin), and the
+    // timeline says it was cross-district help.
+    const re = await act('dispatcher-wucheng', 'reassign', { assigneeId: f.users.get('worker-duohu')!.workerId, reason: '支援' })
+    expect(re.statusCode).toBe(422)
+    const city = await act('admin', 'reassign', { assigneeId: f.users.get('worker-duohu')!.workerId, reason: '跨区支援' })
+    expect(city.statusCode, city.body).toBe(200)
+    const detail = (await f.app.inject({ method: 'GET', url: `/api/cases/${c.id}`, headers: tok('admin') })).json() as { timeline: Array<{ action: string; data?: Record<string, unknown> }> }
+    const last = detail.timeline.filter((e) => e.action === 'reassign').at(-1)!
+    expect(last.data).toMatchObject({ crossDistrict: { from: '330702', to: '330703' } })
+    const first = detail.timeline.find((e) => e.action === 'dispatch')!
+    expect(first.data?.crossDistrict).toBeUndefined()
+  })
+
   it('the list of every demo user holds only what they may read, filtered in the query', async () => {
     const all = `status=${CASE_STATUSES.join(',')}&limit=20000`
     for (const u of DEMO_USERS) {

@@ -18,16 +18,17 @@ export default async function regionProfileRoutes(app: GcApp) {
       const now = app.now()
       const profile = await regionProfile(app.db, req.params.id, now)
       if (!profile) return reply.code(404).send({ error: 'not_found', message: `no region ${req.params.id}` })
-      // The grid card is public (boundaries, counts, who the chief is), the chief's phone number is not: staff who
-      // signed in see it; residents and anonymous callers do not (in AUTH_MODE=dev-header a caller without a token
-      // is the unscoped stand-in and sees it, as everywhere else).
-      const staff = req.user ? req.user.role !== 'resident' : app.auth.options.mode === 'dev-header'
-      if (!staff && profile.staff.chief) profile.staff.chief = { ...profile.staff.chief, phone: null }
-      // Issue #8: who serves here and how the region performs are for staff whose scope holds the region (the rule of
-      // GET /api/stats and /api/workers); the card stays public. The rank lists the siblings' scores (aggregates only).
+      // The grid card is public (boundaries, counts, who the chief is). Who serves here — the chief's phone number,
+      // the members — and how the region performs are for staff whose scope holds the region (the reach of cases,
+      // GET /api/stats and /api/workers); residents, anonymous callers and staff of other areas get the card only.
+      // In AUTH_MODE=dev-header a caller without a token is the unscoped stand-in and sees it, as everywhere else.
+      // The rank lists the siblings' scores (aggregates only).
       const path = profile.chain.map((r) => r.id).join('.')
-      const reaches = staff && (!req.user || inScope(req.user, path))
-      if (!reaches) return { ...profile, members: null, performance: null }
+      const reaches = req.user ? req.user.role !== 'resident' && inScope(req.user, path) : app.auth.options.mode === 'dev-header'
+      if (!reaches) {
+        const chief = profile.staff.chief && { ...profile.staff.chief, phone: null }
+        return { ...profile, staff: { ...profile.staff, chief }, members: null, performance: null }
+      }
       return { ...profile, performance: await regionPerformance(app.db, profile, now) }
     },
   )
