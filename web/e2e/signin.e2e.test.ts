@@ -214,6 +214,54 @@ describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
     // A second server and a cold page on a shared 2-core CI machine: more than the 30 s default.
   }, 180_000)
 
+  it('a direct load of every view after signing in is signed from its first request (AUTH_MODE=token)', async () => {
+    await page.goto('about:blank')
+    const strict = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname, auth: { mode: 'token' } })
+    const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } })
+    const p = await ctx.newPage()
+    p.on('pageerror', (err) => pageErrors.push(err.message))
+    // Every API request but sign-in's own must carry the token: one sent before the session was restored is anonymous.
+    const unsigned: string[] = []
+    p.on('request', (req) => {
+      const u = new URL(req.url())
+      if (u.pathname.startsWith('/api/') && !u.pathname.startsWith('/api/auth/') && !req.headers()['authorization']) unsigned.push(`${req.method()} ${u.pathname}${u.search}`)
+    })
+    try {
+      const login = await postJson(`${strict.url}/api/auth/login`, { username: 'commander', password: PASSWORD })
+      expect(login.status).toBe(200)
+      const open = await (await fetch(`${strict.url}/api/cases?status=open&limit=1`, { headers: { authorization: `Bearer ${login.body.accessToken}` } })).json()
+      const caseId = open.cases[0].id as string
+      // Signed in as this browser would be after a sign-in: the refresh token in storage, then a link opened directly.
+      await p.goto(`${strict.url}/api/health`)
+      await p.evaluate(([k, v]) => localStorage.setItem(k, v), [REFRESH_KEY, login.body.refreshToken as string])
+      unsigned.length = 0 // that navigation itself
+      const views: Array<[string, string]> = [
+        ['/drill/330702001', '[data-testid="region-panel"][data-region-id="330702001"]'],
+        ['/drill/330702001?view=cases', '[data-testid="drill-view"]'],
+        ['/dispatch', '[data-testid="dispatch-view"]'],
+        [`/dispatch?case=${caseId}`, `[data-testid="case-detail"][data-case-id="${caseId}"]`],
+        ['/', '[data-testid="map"][data-framed-on="all"]'],
+      ]
+      for (const [path, ready] of views) {
+        await p.goto(`${strict.url}${path}`)
+        await p.waitForSelector(ready, { timeout: 60_000 })
+        await p.waitForSelector('[data-testid="session-name"]', { timeout: 30_000 })
+        expect(await p.textContent('[data-testid="session-name"]'), path).toBe('指挥中心值班长')
+        expect(await p.$('[data-testid="signin-page"]'), `${path}: no sign-in page over it`).toBeNull()
+        if (path === '/drill/330702001') {
+          // The commander sees the street's performance, not "for staff of this jurisdiction only".
+          await p.waitForSelector('[data-testid="star-score"]', { timeout: 30_000 })
+          expect(await p.$('[data-testid="restricted"]')).toBeNull()
+          await p.screenshot({ path: `${ARTIFACTS}signin-drill-direct.png` })
+        }
+        expect(unsigned, `${path}: requests sent without the session`).toEqual([])
+      }
+    } finally {
+      await ctx.close()
+      await strict.app.close()
+    }
+  }, 240_000)
+
   it('threw no page errors', () => {
     expect(pageErrors).toEqual([])
   })

@@ -27,6 +27,11 @@ export interface AuthHooks {
   renew(): Promise<boolean>
   /** An anonymous request was answered 401 (the server runs with AUTH_MODE=token): signing in is required. */
   required?(): void
+  /**
+   * Resolves once the session kept from before (a refresh token in storage) has been restored or refused. Every
+   * request waits for it, so the first loads of a view opened by a direct link or a reload go out signed in.
+   */
+  ready?(): Promise<void>
 }
 
 let auth: AuthHooks | null = null
@@ -57,6 +62,7 @@ async function errorCode(res: Response): Promise<string | null> {
  * token once and retries the request once; concurrent 401s share one renewal (see stores/session.ts).
  */
 export async function apiFetch(url: string, init?: RequestInit): Promise<Response> {
+  await auth?.ready?.()
   const token = auth?.token() ?? null
   const res = await fetch(url, withBearer(init, token))
   if (res.status !== 401 || !auth) return res

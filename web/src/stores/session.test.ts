@@ -127,6 +127,25 @@ describe('session store', () => {
     expect(session.token()).toBe('at-2')
   })
 
+  it('after a reload, a request made before the session is restored waits for it and goes out signed in', async () => {
+    await useSessionStore().signIn('leader-chengdong', 'gridcommand-demo')
+    setActivePinia(createPinia())
+    const session = useSessionStore()
+    // A view that mounts before main.ts restores the session asks at once (a direct link to /drill/…).
+    const early = getJson<{ token: string | null }>('/api/cases?status=open')
+    await sleep(60) // longer than a refresh takes: the request must still be waiting, unsent
+    expect(server.state.caseCalls).toEqual([])
+    expect(await session.restore()).toBe(true)
+    expect((await early).token).toBe('at-2')
+    expect(server.state.caseCalls).toEqual(['at-2'])
+  })
+
+  it('with no session kept, requests go out at once (anonymous)', async () => {
+    const session = useSessionStore()
+    expect(session.signedIn).toBe(false)
+    expect((await getJson<{ token: string | null }>('/api/cases')).token).toBeNull()
+  })
+
   it('explicit refreshes are single-flight too, and never present a used refresh token', async () => {
     const session = useSessionStore()
     await session.signIn('leader-chengdong', 'gridcommand-demo')

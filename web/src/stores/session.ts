@@ -115,6 +115,12 @@ export const useSessionStore = defineStore('session', () => {
   let accessToken: string | null = null
   let renewTimer: ReturnType<typeof setTimeout> | undefined
   let inflight: Promise<boolean> | null = null
+  // Requests wait for this (api/http.ts): pending while a session kept in storage has not been restored yet — from
+  // the store's creation, before any view has mounted — and resolved once the server has answered the restore (a
+  // session, or none). A restore that cannot reach the server keeps it pending: requests would fail meanwhile anyway.
+  let settle!: () => void
+  const settled = new Promise<void>((resolve) => (settle = resolve))
+  if (!storage.get(REFRESH_TOKEN_KEY)) settle()
 
   const signedIn = computed(() => user.value !== null)
   /** The region the user's views open on: their scope (null: everything, or none for residents). */
@@ -196,6 +202,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   installAuth({
+    ready: () => settled,
     token: () => accessToken,
     renew: () => refresh().catch(() => false),
     required: () => {
@@ -229,10 +236,15 @@ export const useSessionStore = defineStore('session', () => {
 
   /** At start: a refresh token in storage becomes a session again. Network errors are retried by the caller. */
   async function restore(): Promise<boolean> {
-    if (!storage.get(REFRESH_TOKEN_KEY)) return false
+    if (!storage.get(REFRESH_TOKEN_KEY)) {
+      settle()
+      return false
+    }
     restoring.value = true
     try {
-      return await refresh()
+      const ok = await refresh()
+      settle()
+      return ok
     } finally {
       restoring.value = false
     }
@@ -249,6 +261,7 @@ export const useSessionStore = defineStore('session', () => {
     if (res.status === 429) throw new SignInError('throttled', await retryAfterOf(res))
     if (!res.ok) throw new SignInError('server', null, `sign-in failed: ${res.status}`)
     const pair = (await res.json()) as TokenPair
+    settle()
     // A sign-in replaces any session this page had.
     const previous = storage.get(REFRESH_TOKEN_KEY)
     accept(pair)
