@@ -17,12 +17,16 @@ import { streetOf, useWallStore } from '../stores/wall.ts'
 import { setSourceData } from './create-map.ts'
 import { labelPoint } from './geo.ts'
 import { LAYER, SOURCE } from './layer-ids.ts'
-import { WallMapController } from './wall-layers.ts'
+import { WallMapController, type MapLabel } from './wall-layers.ts'
 
 export const IDLE_RESUME_MS = 180_000
 /** Community (level 3) names from this zoom on. */
 export const COMMUNITY_LABEL_MIN_ZOOM = 12.5
 
+
+/** Stable empties: the controller compares its inputs by reference. */
+const NO_POINTS: ReadonlyArray<readonly number[]> = []
+const NO_LABELS: ReadonlyArray<MapLabel> = []
 export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref<MapLibreMap | null | undefined>, ready: Ref<boolean>, onCamera: (c: Camera | null) => void) {
   const wall = useWallStore()
   const stats = useStatsStore()
@@ -50,8 +54,9 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
     if (!controller) return
     controller.update({
       layers: { ...wall.layers },
-      heatPoints: stats.heat?.points ?? [],
-      heatKey: `${stats.heat?.window}:${stats.heat?.from}:${stats.heat?.count}:${stats.refreshes}`,
+      heatPoints: stats.heat?.points ?? NO_POINTS,
+      // The points alone decide the heatmap (a sliding window's `from` moves on every refresh, its points rarely).
+      heatKey: String(stats.heatRevision),
       workers: resources.workers,
       workerRevision: resources.workerRevision,
       cameras: resources.cameras,
@@ -63,7 +68,7 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
       street: wall.street,
       department: wall.department,
       streetLabels: streetLabels.value,
-      communityLabels: communityLabelsOn ? communityLabels.value : [],
+      communityLabels: communityLabelsOn ? communityLabels.value : NO_LABELS,
       unit: unit.value,
     })
   }

@@ -144,6 +144,13 @@ export class WallMapController {
   private lastCamerasVisible = false
   /** Flushes applied (the bench and tests read it: one per frame at most, whatever the event rate). */
   flushes = 0
+  /**
+   * Flushes that handed deck new layers. Every `setProps({ layers })` costs deck a frame, so a flush whose deck
+   * inputs are all the same as the last one's (a case event, a stats refresh bringing the same heatmap) skips it
+   * and leaves a resting deck at rest.
+   */
+  deckUpdates = 0
+  private deckInputs: readonly unknown[] = []
   /** Community names drawn by the last flush (0 below COMMUNITY_LABEL_MIN_ZOOM or with boundaries off). */
   communityLabelCount = 0
 
@@ -170,6 +177,13 @@ export class WallMapController {
     this.applyMapLibre(s)
     this.lastCamerasVisible = s.layers.cameras
     this.communityLabelCount = s.layers.boundaries ? s.communityLabels.length : 0
+    const inputs = [
+      s.heatPoints, s.heatKey, s.workerRevision, s.cameraRevision, s.streetLabels, s.communityLabels, s.street, s.unit,
+      s.layers.heatmap, s.layers.workers, s.layers.cameras, s.layers.boundaries,
+    ]
+    if (inputs.length === this.deckInputs.length && inputs.every((v, i) => v === this.deckInputs[i])) return
+    this.deckInputs = inputs
+    this.deckUpdates++
     this.overlay.setProps({ layers: this.deckLayers(s) })
     this.idle.wake()
   }

@@ -26,6 +26,12 @@ interface StatsScope {
   heatWindow: HeatWindow
 }
 
+function samePoints(a: ReadonlyArray<readonly number[]>, b: ReadonlyArray<readonly number[]>): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1]) return false
+  return true
+}
+
 export const useStatsStore = defineStore('stats', () => {
   const overview = shallowRef<Overview | null>(null)
   /** The overview without the category filter: the category ring's data (the same object when none is set). */
@@ -35,6 +41,11 @@ export const useStatsStore = defineStore('stats', () => {
   const streets = shallowRef<Ranking | null>(null)
   const departments = shallowRef<Ranking | null>(null)
   const heat = shallowRef<Heat | null>(null)
+  /**
+   * Bumped only when the heatmap's points changed: a refresh that brings the same points keeps the same array, so
+   * the wall's map has nothing to redraw (a heatmap re-aggregates on the GPU whenever its data change).
+   */
+  const heatRevision = ref(0)
   const error = ref<string | null>(null)
   /** Client ms of the last successful refresh, and how many ran (tests and the status line read them). */
   const refreshedAt = ref<number | null>(null)
@@ -70,6 +81,9 @@ export const useStatsStore = defineStore('stats', () => {
       hourly.value = h
       streets.value = s
       departments.value = d
+      const before = heat.value
+      if (before && samePoints(before.points, ht.points)) ht.points = before.points
+      else heatRevision.value++
       heat.value = ht
       error.value = null
       refreshedAt.value = Date.now()
@@ -130,5 +144,5 @@ export const useStatsStore = defineStore('stats', () => {
     eventTimer = undefined
   }
 
-  return { overview, categoryMix, loop, hourly, streets, departments, heat, error, refreshedAt, refreshes, refresh, noteChange, setScope, start, stop }
+  return { overview, categoryMix, loop, hourly, streets, departments, heat, heatRevision, error, refreshedAt, refreshes, refresh, noteChange, setScope, start, stop }
 })
