@@ -24,6 +24,7 @@ import resolveRoutes from './routes/api/resolve.ts'
 import regionProfileRoutes from './routes/api/region-profile.ts'
 import ogcFeatureRoutes from './routes/ogc/features.ts'
 import tileRoutes from './routes/tiles/tiles.ts'
+import { registerOpenApi } from './openapi.ts'
 import { HttpError } from './services/http-error.ts'
 import { describeValidation, validatorCompiler } from './validation.ts'
 
@@ -120,7 +121,10 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
   const routes: Array<{ method: string; url: string; bodySchema: boolean }> = []
   app.decorate('registeredRoutes', routes)
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url, bodySchema: r.schema?.body !== undefined })
+    // A plugin's '/' under a prefix (the docs page) is also served at '/prefix/', a twin onRoute never sees.
+    const urls = r.routePath === '' && r.prefix && (r.prefixTrailingSlash ?? 'both') === 'both' ? [r.url, `${r.url}/`] : [r.url]
+    const bodySchema = r.schema?.body !== undefined
+    for (const method of [r.method].flat()) for (const url of urls) routes.push({ method, url, bodySchema })
   })
   app.decorate('db', opts.db)
   app.decorate('demoAccounts', opts.demoAccounts ?? false)
@@ -190,6 +194,7 @@ export async function buildApp(opts: AppOptions): Promise<GcApp> {
       new HttpError(429, 'too_many_requests', `too many requests from ${req.user ? 'this account' : 'this address'} (at most ${ctx.max} in the window): retry in ${ctx.after}`),
   })
 
+  await registerOpenApi(app) // before the routes: it collects their schemas as they are registered
   await app.register(healthRoutes)
   await app.register(import('./routes/api/auth.ts'))
   await app.register(regionRoutes)

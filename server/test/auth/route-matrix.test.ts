@@ -54,6 +54,7 @@ const STAFF: readonly Role[] = ['admin', 'commander', 'dispatcher', 'leader', 'g
 const UUID = '00000000-0000-4000-8000-000000000000'
 const REF = 'reference data, the same for everyone'
 const OGC = 'OGC API Features / tiles: region boundaries and camera points (no stream addresses) for any GIS client'
+const DOCS = 'the OpenAPI document and its page: what the API accepts and answers, no data'
 
 const MATRIX: Record<string, Entry> = {
   'GET /api/health': { access: { public: 'load balancers and monitors ask without credentials' } },
@@ -171,6 +172,15 @@ const MATRIX: Record<string, Entry> = {
     ]),
   ),
   'GET /api/*': { access: { public: 'the JSON 404 of unknown API paths' }, req: () => ({ url: '/api/no-such-route' }) },
+
+  // The API's documentation (server/src/openapi.ts): the same for everyone, like the API's shape itself.
+  'GET /api/docs': { access: { public: DOCS } },
+  'GET /api/docs/': { access: { public: DOCS } },
+  'GET /api/docs/json': { access: { public: DOCS } },
+  'GET /api/docs/yaml': { access: { public: DOCS } },
+  'GET /api/docs/static/index.html': { access: { public: DOCS } },
+  'GET /api/docs/static/swagger-initializer.js': { access: { public: DOCS } },
+  'GET /api/docs/static/*': { access: { public: DOCS }, req: () => ({ url: '/api/docs/static/swagger-ui.css' }) },
 }
 
 const routeKey = (r: { method: string; url: string }) => `${r.method} ${r.url}`

@@ -153,7 +153,7 @@ export default async function caseRoutes(app: GcApp) {
 
   app.get(
     '/api/cases/:id',
-    { schema: { params: IdParams, response: { 200: CaseDetailSchema, 401: ErrorSchema, 404: ErrorSchema } } },
+    { schema: { params: IdParams, response: { 200: CaseDetailSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema } } },
     async (req, reply) => {
       const user = scopedCaller(req)
       // Out of the caller's reach is the same 404 as missing: the reach is a condition of the query.

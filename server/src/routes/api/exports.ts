@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { categoryInfo } from '../../../../shared/domain/categories.ts'
 import { PRIORITY_NAMES, SOURCE_NAMES } from '../../../../shared/domain/case-lifecycle.ts'
 import { STATUS_NAMES } from '../../../../shared/domain/case-status.ts'
@@ -74,8 +75,27 @@ export function csvCell(v: string | number | null): string {
 export default async function exportRoutes(app: GcApp) {
   app.get(
     '/api/exports/cases',
-    // No response schema: the body is CSV text or GeoJSON built here (errors go through the app's error handler).
-    { schema: { querystring: ExportQuery } },
+    {
+      schema: {
+        querystring: ExportQuery,
+        response: {
+          200: {
+            description: 'the file (Content-Disposition: attachment); x-next-offset when there are more rows',
+            content: {
+              'text/csv': { schema: Type.String({ description: 'UTF-8 with a BOM, a header row of column names in `lang`' }) },
+              'application/geo+json': {
+                schema: Type.Object({
+                  type: Type.Literal('FeatureCollection'),
+                  features: Type.Array(Type.Unknown({ description: 'a Point feature; properties = the case as GET /api/cases gives it' })),
+                }),
+              },
+            },
+          },
+          400: ErrorSchema,
+          401: ErrorSchema,
+        },
+      },
+    },
     async (req, reply) => {
       const user = scopedCaller(req)
       const q = req.query

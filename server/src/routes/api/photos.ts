@@ -112,8 +112,20 @@ export default async function photoRoutes(app: GcApp, opts: PhotoRoutesOptions) 
   app.get(
     '/api/photos/:id',
     {
-      // No response schema: 200 is the image bytes; errors are the usual { error, message, field } bodies.
-      schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) },
+      schema: {
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: {
+          200: {
+            description: 'the image as stored (re-encoded at upload, no EXIF)',
+            content: Object.fromEntries(['image/jpeg', 'image/png', 'image/webp'].map((t) => [t, { schema: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }) }])),
+          },
+          // Sent without a body (send()), so typed as undefined; `type: 'null'` documents it as no content.
+          304: Type.Unsafe<undefined>({ type: 'null', description: 'unchanged: If-None-Match names its ETag' }),
+          400: ErrorSchema,
+          401: ErrorSchema,
+          404: ErrorSchema,
+        },
+      },
     },
     async (req, reply) => {
       // Scoped in the query (repos/photos.ts getReadablePhotoRow): a photo the caller may not see answers the same

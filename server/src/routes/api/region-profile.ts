@@ -11,7 +11,7 @@ export default async function regionProfileRoutes(app: GcApp) {
     {
       schema: {
         params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_]{1,64}$' }) }),
-        response: { 200: RegionProfileSchema, 404: ErrorSchema },
+        response: { 200: RegionProfileSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (req, reply) => {

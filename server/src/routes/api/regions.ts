@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import type { GcApp } from '../../app.ts'
 import { regionsGeoJson } from '../../repos/regions.ts'
+import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 
 export default async function regionRoutes(app: GcApp) {
   app.get(
@@ -15,8 +16,14 @@ export default async function regionRoutes(app: GcApp) {
           },
           { additionalProperties: false },
         ),
-        // Body is a GeoJSON FeatureCollection serialised by PostGIS and sent as it is.
-        response: { 200: Type.Unsafe<unknown>({ type: 'string', description: 'GeoJSON FeatureCollection (RFC 7946)' }) },
+        // Body is a GeoJSON FeatureCollection serialised by PostGIS and sent as it is (text: never re-serialised).
+        response: {
+          200: {
+            description: 'GeoJSON FeatureCollection (RFC 7946), properties id, name, level, parentId',
+            content: { 'application/geo+json': { schema: Type.Unsafe<unknown>({ type: 'object' }) } },
+          },
+          400: ErrorSchema,
+        },
       },
     },
     async (req, reply) => {

@@ -32,7 +32,7 @@ export default async function resolveRoutes(app: GcApp) {
           { lon: LonSchema, lat: LatSchema, crs: Type.Optional(CrsSchema), asOf: Type.Optional(AsOfSchema) },
           { additionalProperties: false },
         ),
-        response: { 200: ResolveResultSchema, 404: ErrorSchema },
+        response: { 200: ResolveResultSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (req, reply) => {

@@ -12,7 +12,7 @@ import { baseUrl } from '../ogc/request.ts'
 import { findRequestRow, findRequestRows, getServiceRow, listServiceRows, serviceNotice, toRequest, toService } from './data.ts'
 import { Open311Error, open311ErrorHandler } from './errors.ts'
 import { OPEN311_ROOT, caseRef, jsonResource, localeOf, parseCreate, parseForm, parseRequestsQuery, type Open311Create, type RequestsQuery } from './input.ts'
-import { CreatedSchema, DiscoverySchema, RequestSchema, SPECIFICATION, ServiceDefinitionSchema, ServiceSchema, TokenSchema, type Created } from './schemas.ts'
+import { CreatedSchema, DiscoverySchema, Open311ErrorSchema, RequestSchema, SPECIFICATION, ServiceDefinitionSchema, ServiceSchema, TokenSchema, type Created } from './schemas.ts'
 
 const POST_PATH = `${OPEN311_ROOT}/requests.json`
 
@@ -46,6 +46,9 @@ const RequestsQuerySchema = Type.Object({
   end_date: Type.Optional(Type.String({ description: 'W3C datetime, inclusive; at most 90 days after start_date' })),
 })
 const FileParams = Type.Object({ file: Type.String({ description: '<id>.json' }) })
+const errorsOf = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, Open311ErrorSchema]))
+/** A resource named in the path: not JSON (400), or not there (404). */
+const fileErrors = errorsOf(400, 404)
 
 /** Resources of this API, for the fallback: a known path in another format → 400, with another method → 405. */
 const RESOURCES: Array<{ prefix: string; re: RegExp; methods: string[] }> = [
@@ -95,7 +98,7 @@ export default async function open311Routes(app: GcApp) {
       done(err as Error, undefined)
     }
   })
-  app.get(`${OPEN311_ROOT}/discovery.json`, { schema: { querystring: MetaQuery, response: { 200: DiscoverySchema } } }, async (req, reply) => {
+  app.get(`${OPEN311_ROOT}/discovery.json`, { schema: { querystring: MetaQuery, response: { 200: DiscoverySchema, 400: Open311ErrorSchema } } }, async (req, reply) => {
     const stamp = changeset()
     return reply.send({
       changeset: stamp,
@@ -107,14 +110,14 @@ export default async function open311Routes(app: GcApp) {
     })
   })
 
-  app.get(`${OPEN311_ROOT}/services.json`, { schema: { querystring: MetaQuery, response: { 200: Type.Array(ServiceSchema) } } }, async (req, reply) => {
+  app.get(`${OPEN311_ROOT}/services.json`, { schema: { querystring: MetaQuery, response: { 200: Type.Array(ServiceSchema), 400: Open311ErrorSchema } } }, async (req, reply) => {
     const locale = localeOf(req)
     return reply.send((await listServiceRows(app.db)).map((row) => toService(row, locale)))
   })
 
   app.get(
     `${OPEN311_ROOT}/services/:file`,
-    { schema: { params: FileParams, querystring: MetaQuery, response: { 200: ServiceDefinitionSchema } } },
+    { schema: { params: FileParams, querystring: MetaQuery, response: { 200: ServiceDefinitionSchema, ...fileErrors } } },
     async (req, reply) => {
       const code = jsonResource('services', req.params.file)
       const row = await getServiceRow(app.db, code)
@@ -125,7 +128,7 @@ export default async function open311Routes(app: GcApp) {
 
   app.get(
     `${OPEN311_ROOT}/requests.json`,
-    { schema: { querystring: RequestsQuerySchema, response: { 200: Type.Array(RequestSchema) } } },
+    { schema: { querystring: RequestsQuerySchema, response: { 200: Type.Array(RequestSchema), 400: Open311ErrorSchema } } },
     async (req, reply) => {
       const now = app.now()
       const filter = parseRequestsQuery(req.query as RequestsQuery, now)
@@ -136,7 +139,7 @@ export default async function open311Routes(app: GcApp) {
 
   app.get(
     `${OPEN311_ROOT}/requests/:file`,
-    { schema: { params: FileParams, querystring: MetaQuery, response: { 200: Type.Array(RequestSchema) } } },
+    { schema: { params: FileParams, querystring: MetaQuery, response: { 200: Type.Array(RequestSchema), ...fileErrors } } },
     async (req, reply) => {
       const id = jsonResource('requests', req.params.file)
       const ref = caseRef(id)
@@ -150,7 +153,7 @@ export default async function open311Routes(app: GcApp) {
   // Requests are created in real time, so a client never needs a token; the case uuid works as one anyway.
   app.get(
     `${OPEN311_ROOT}/tokens/:file`,
-    { schema: { params: FileParams, querystring: MetaQuery, response: { 200: Type.Array(TokenSchema) } } },
+    { schema: { params: FileParams, querystring: MetaQuery, response: { 200: Type.Array(TokenSchema), ...fileErrors } } },
     async (req, reply) => {
       const token = jsonResource('tokens', req.params.file)
       const ref = caseRef(token)
@@ -173,7 +176,8 @@ export default async function open311Routes(app: GcApp) {
         // schema only makes the body pass the text check every route's body gets (validation.ts).
         body: Type.Unknown(),
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        response: { 201: Type.Array(CreatedSchema) },
+        // 400 also for a point outside every grid; 409 while the first request with this Idempotency-Key runs.
+        response: { 201: Type.Array(CreatedSchema), ...errorsOf(400, 403, 404, 409, 413, 415) },
       },
     },
     async (req, reply) => {

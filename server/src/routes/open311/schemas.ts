@@ -80,3 +80,8 @@ export const CreatedSchema = Type.Object({
 export type Created = Static<typeof CreatedSchema>
 
 export const TokenSchema = Type.Object({ service_request_id: Type.String(), token: Type.String() })
+
+/** Every Open311 error answer (errors.ts): one entry per problem, `code` the HTTP status. */
+export const Open311ErrorSchema = Type.Array(Type.Object({ code: Type.Integer(), description: Type.String() }), {
+  description: 'GeoReport v2 errors: the HTTP status and a sentence naming the field, one entry per problem',
+})

@@ -38,7 +38,7 @@ export default async function tileRoutes(app: GcApp) {
       schema: {
         params: TileParams,
         response: {
-          200: Type.Unsafe<unknown>({ type: 'string', format: 'binary', description: `${MVT_TYPE} (protobuf)` }),
+          200: { description: 'the tile (protobuf)', content: { [MVT_TYPE]: { schema: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }) } } },
           204: Type.Null({ description: 'no feature in this tile' }),
           304: Type.Null({ description: 'unchanged since the ETag given in If-None-Match' }),
           400: ErrorSchema,
