@@ -76,7 +76,7 @@ const MATRIX: Record<string, Entry> = {
 
   'GET /api/regions': { access: { public: REF } },
   'GET /api/regions/:id': {
-    access: { public: 'the grid card: boundaries, counts and who the chief is, as posted on every grid notice board (the chief's phone only for staff whose scope holds the region)' },
+    access: { public: 'the grid card: boundaries, counts and who the chief is, as posted on every grid notice board (the chief’s phone only for staff whose scope holds the region)' },
     req: () => ({ url: '/api/regions/330702' }),
   },
   'GET /api/regions/resolve': { access: { public: 'point → region chain, reference data' }, req: (c) => ({ url: `/api/regions/resolve?lon=${c.point.lon}&lat=${c.point.lat}` }) },
