@@ -1,7 +1,8 @@
 /**
  * The local dark base style: a background and nothing remote — no tiles, no glyphs, no sprites — so the wall
  * works without internet. Our GeoJSON sources and layers are added on 'load' (see create-map.ts).
- * No symbol layers with text: there is no glyph server; labels are HTML markers.
+ * No symbol layers with text: there is no glyph server; labels are deck.gl TextLayers (their own atlas from browser
+ * fonts) or HTML markers.
  */
 import type { StyleSpecification } from 'maplibre-gl'
 import { LAYER } from './layer-ids.ts'
@@ -17,6 +18,9 @@ export const MAP_COLORS = {
   gridHover: '#ffffff',
   caseStroke: '#ffffff',
 } as const
+
+/** Map labels (deck.gl TextLayer): the system CJK fonts, no web font. */
+export const LABEL_FONT = '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 
 export function baseStyle(): StyleSpecification {
   return {

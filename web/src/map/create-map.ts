@@ -9,6 +9,7 @@ import type { RegionFeatureCollection } from '../../../shared/schemas/region.ts'
 import { baseStyle } from './base-style.ts'
 import { bboxOf } from './geo.ts'
 import { allLayers, allSources } from './layers/index.ts'
+import { applyLayers } from './map-controller.ts'
 
 /** Jinhua (金华), the demo region: where the map opens before the districts arrive. */
 export const DEFAULT_CENTER: [number, number] = [119.65, 29.08]
@@ -39,10 +40,13 @@ export function createMap(container: HTMLElement): maplibregl.Map {
   return map
 }
 
-/** Adds every source (empty) and layer. Call once, after the map's 'load' event. */
+/**
+ * Adds the wall's every source (empty) and layer, through the same diff as MapController (map-controller.ts): the
+ * wall's data then arrives by setData (case-layer.ts, MapView.vue) and its paint by wall state (wall-layers.ts).
+ * Call once, after the map's 'load' event.
+ */
 export function installLayers(map: maplibregl.Map): void {
-  for (const [id, spec] of Object.entries(allSources())) if (!map.getSource(id)) map.addSource(id, spec)
-  for (const layer of allLayers()) if (!map.getLayer(layer.id)) map.addLayer(layer)
+  applyLayers(map, null, { sources: allSources(), layers: allLayers() })
 }
 
 /** Sets a GeoJSON source's data; resolves when MapLibre has processed it. */

@@ -4,6 +4,13 @@
 import type { RegionFeatureCollection } from '../../../shared/schemas/region.ts'
 
 export type BBox = [minLon: number, minLat: number, maxLon: number, maxLat: number]
+
+/** A name drawn at a point (deck.gl TextLayer data: street, community and drill-down labels). */
+export interface MapLabel {
+  id: string
+  name: string
+  at: [number, number]
+}
 type Ring = number[][]
 
 function eachPosition(coords: unknown, fn: (lon: number, lat: number) => void): void {
@@ -70,4 +77,12 @@ export function hashUnit(s: string): number {
     h = Math.imul(h, 0x01000193)
   }
   return ((h >>> 0) % 10007) / 10007
+}
+
+/** A label for each region feature that has a label point: its name at the centroid of its largest polygon. */
+export function labelsOf(features: ReadonlyArray<{ properties: { id: string; name: string }; geometry: unknown }>): MapLabel[] {
+  return features.flatMap((f) => {
+    const at = labelPoint(f.geometry as Parameters<typeof labelPoint>[0])
+    return at ? [{ id: f.properties.id, name: f.properties.name, at }] : []
+  })
 }

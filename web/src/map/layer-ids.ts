@@ -1,6 +1,7 @@
 /**
- * Every MapLibre source and layer id the app uses, spelled once. Later layers (deck.gl overlays, heat maps,
- * drill-down highlights) add their ids here and their slot in LAYER_ORDER.
+ * Every MapLibre source and layer id and every deck.gl layer id the app uses, spelled once. The wall's map orders its
+ * layers by LAYER_ORDER; the drill-down and dispatch maps are maps of their own whose order is the order their
+ * factories return (map/layers/drill-map.ts, map/layers/dispatch-map.ts).
  */
 export const SOURCE = {
   districts: 'gc-districts',
@@ -57,4 +58,49 @@ export const LAYER_ORDER: readonly LayerId[] = [
   LAYER.scopeOutline,
   LAYER.casePulse,
   LAYER.caseCircle,
+]
+
+/** The wall's deck.gl layers (map/wall-layers.ts). */
+export const DECK_ID = {
+  heat: 'wall-heat',
+  workers: 'wall-workers',
+  cameras: 'wall-cameras',
+  streetLabels: 'wall-street-labels',
+  communityLabels: 'wall-community-labels',
+} as const
+
+/** The dispatcher's map (components/dispatch/DispatchMap.vue). It shows the micro-grids with the wall's SOURCE/LAYER ids. */
+export const DISPATCH_SOURCE = {
+  grids: 'gc-dispatch-grids',
+  radius: 'gc-dispatch-radius',
+  cases: 'gc-dispatch-cases',
+  cameras: 'gc-dispatch-cameras',
+} as const
+export const DISPATCH_LAYER = {
+  gridLines: 'gc-dispatch-grid-lines',
+  radiusFill: 'gc-dispatch-radius-fill',
+  radiusLine: 'gc-dispatch-radius-line',
+  cases: 'gc-dispatch-cases',
+  cameras: 'gc-dispatch-cameras',
+} as const
+
+/** The drill-down map (components/drill/DrillMap.vue). */
+export const DRILL_SOURCE = { siblings: 'gc-drill-siblings', current: 'gc-drill-current', children: 'gc-drill-children' } as const
+export const DRILL_LAYER = {
+  siblingsFill: 'gc-drill-siblings-fill',
+  siblingsLine: 'gc-drill-siblings-line',
+  currentFill: 'gc-drill-current-fill',
+  childrenFill: 'gc-drill-children-fill',
+  childrenLine: 'gc-drill-children-line',
+  currentLine: 'gc-drill-current-line',
+} as const
+export const DRILL_DECK_ID = { labels: 'drill-labels' } as const
+/** Bottom to top: the siblings dimmed, the current region under its children, its outline above them. */
+export const DRILL_LAYER_ORDER: readonly string[] = [
+  DRILL_LAYER.siblingsFill,
+  DRILL_LAYER.siblingsLine,
+  DRILL_LAYER.currentFill,
+  DRILL_LAYER.childrenFill,
+  DRILL_LAYER.childrenLine,
+  DRILL_LAYER.currentLine,
 ]

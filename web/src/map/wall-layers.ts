@@ -1,7 +1,6 @@
 /**
- * The wall's map layers on top of MapView's (issue #7): deck.gl (heatmap, workers, cameras, street labels) in a
- * MapboxOverlay (interleaved: false — interleaved throws with MapLibre 6, see TOOLCHAIN.md), plus the MapLibre
- * pieces that depend on wall state (case colours and filter, choropleth feature-state, layer visibility).
+ * The wall's map layers on top of MapView's: deck.gl (heatmap, workers, cameras, street labels) in the overlay of
+ * deck-overlay.ts, plus the MapLibre pieces that depend on wall state (case colours and filter, choropleth feature-state, layer visibility).
  *
  * `update(state)` may be called any number of times per frame: the state is kept and applied once on the next
  * animation frame (rAF coalescing). Every deck layer is rebuilt from that state with the same id, so deck diffs them.
@@ -9,23 +8,17 @@
 import { HeatmapLayer } from '@deck.gl/aggregation-layers'
 import type { Layer, PickingInfo } from '@deck.gl/core'
 import { IconLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers'
-import { MapboxOverlay } from '@deck.gl/mapbox'
-import { pauseDeckWhenIdle, type DeckIdle } from './deck-idle.ts'
+import type { MapboxOverlay } from '@deck.gl/mapbox'
 import type { ExpressionSpecification, FilterSpecification, Map as MapLibreMap } from 'maplibre-gl'
 import type { Camera } from '../../../shared/schemas/camera.ts'
 import type { Case } from '../../../shared/schemas/case.ts'
 import type { ChoroplethMetric, WallLayer } from '../stores/wall.ts'
 import type { LiveWorker } from '../stores/resources.ts'
-import { LAYER, SOURCE } from './layer-ids.ts'
-
-/** deck.gl layer ids, spelled once. */
-export const DECK_ID = {
-  heat: 'wall-heat',
-  workers: 'wall-workers',
-  cameras: 'wall-cameras',
-  streetLabels: 'wall-street-labels',
-  communityLabels: 'wall-community-labels',
-} as const
+import type { DeckIdle } from './deck-idle.ts'
+import { createDeckOverlay, type DeckOverlay } from './deck-overlay.ts'
+import { LABEL_FONT } from './base-style.ts'
+import type { MapLabel } from './geo.ts'
+import { DECK_ID, LAYER, SOURCE } from './layer-ids.ts'
 
 /** Case status → colour (Okabe–Ito based, as --gc-st-* in theme.css). */
 export const STATUS_COLORS: Record<string, string> = {
@@ -36,7 +29,6 @@ export const STATUS_COLORS: Record<string, string> = {
   handled: '#2ec4a0',
   verified: '#e38fc6',
 }
-const LABEL_FONT = '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
 export const ALARM_COLOR = '#ff6b2b'
 export const WORKER_COLORS: Record<string, [number, number, number]> = {
   on_duty: [46, 196, 160],
@@ -63,12 +55,6 @@ export interface WallMapState {
   communityLabels: ReadonlyArray<MapLabel>
   /** Design px → CSS px (theme.css --u): sizes of dots and labels follow the layout. */
   unit: number
-}
-
-export interface MapLabel {
-  id: string
-  name: string
-  at: [number, number]
 }
 
 export interface WallMapHandlers {
@@ -130,6 +116,7 @@ export class WallMapController {
   readonly overlay: MapboxOverlay
   /** deck.gl's animation loop, paused while it has nothing to draw (deck-idle.ts). */
   readonly idle: DeckIdle
+  private readonly deck: DeckOverlay
   private pending: WallMapState | null = null
   private frame = 0
   private destroyed = false
@@ -158,9 +145,9 @@ export class WallMapController {
     private readonly map: MapLibreMap,
     private readonly handlers: WallMapHandlers,
   ) {
-    this.overlay = new MapboxOverlay({ interleaved: false, layers: [] })
-    map.addControl(this.overlay)
-    this.idle = pauseDeckWhenIdle(this.overlay, map)
+    this.deck = createDeckOverlay(map)
+    this.overlay = this.deck.overlay
+    this.idle = this.deck.idle
   }
 
   update(state: WallMapState): void {
@@ -184,8 +171,7 @@ export class WallMapController {
     if (inputs.length === this.deckInputs.length && inputs.every((v, i) => v === this.deckInputs[i])) return
     this.deckInputs = inputs
     this.deckUpdates++
-    this.overlay.setProps({ layers: this.deckLayers(s) })
-    this.idle.wake()
+    this.deck.setLayers(this.deckLayers(s))
   }
 
   private setVisible(ids: string[], on: boolean): void {
@@ -346,12 +332,6 @@ export class WallMapController {
   destroy(): void {
     this.destroyed = true
     cancelAnimationFrame(this.frame)
-    this.idle.destroy()
-    try {
-      this.map.removeControl(this.overlay)
-    } catch {
-      // the map is already gone
-    }
-    this.overlay.finalize()
+    this.deck.destroy()
   }
 }

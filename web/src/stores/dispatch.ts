@@ -80,7 +80,7 @@ export interface PendingConflict {
 export const useDispatchStore = defineStore('dispatch', () => {
   const cases = useCasesStore()
   const filters = ref<QueueFilters>({ ...EMPTY_FILTERS })
-  /** Bumped every second by the view (lib/now): the overdue filter and the order follow the clock. */
+  /** Bumped every second by the view (composables/use-now.ts): the overdue filter and the order follow the clock. */
   const clock = ref(Date.now())
   const selectedId = ref<string | null>(null)
   const detail = shallowRef<CaseDetail | null>(null)

@@ -7,14 +7,14 @@ import { ref, shallowRef } from 'vue'
 import type { RegionLevel } from '../../../shared/domain/levels.ts'
 import type { RegionFeatureCollection, RegionProfile } from '../../../shared/schemas/region.ts'
 import { fetchRegionProfile, fetchRegions } from '../api/http.ts'
+import { EMPTY_FC } from '../lib/geojson.ts'
 
-const EMPTY: RegionFeatureCollection = { type: 'FeatureCollection', features: [] }
 
 export const useDrillStore = defineStore('drill', () => {
   const regionId = ref<string | null>(null)
   const profile = shallowRef<RegionProfile | null>(null)
-  const children = shallowRef<RegionFeatureCollection>(EMPTY)
-  const siblings = shallowRef<RegionFeatureCollection>(EMPTY)
+  const children = shallowRef<RegionFeatureCollection>(EMPTY_FC)
+  const siblings = shallowRef<RegionFeatureCollection>(EMPTY_FC)
   const loading = ref(false)
   const error = ref<string | null>(null)
   let token = 0
@@ -30,13 +30,13 @@ export const useDrillStore = defineStore('drill', () => {
         if (mine !== token) return
         profile.value = null
         children.value = districts
-        siblings.value = EMPTY
+        siblings.value = EMPTY_FC
         return
       }
       const p = await fetchRegionProfile(id)
       if (mine !== token) return
       const [kids, sibs] = await Promise.all([
-        p.level < 5 ? fetchRegions((p.level + 1) as RegionLevel, undefined, p.id) : Promise.resolve(EMPTY),
+        p.level < 5 ? fetchRegions((p.level + 1) as RegionLevel, undefined, p.id) : Promise.resolve(EMPTY_FC),
         fetchRegions(p.level as RegionLevel, undefined, p.parentId),
       ])
       if (mine !== token) return
@@ -47,8 +47,8 @@ export const useDrillStore = defineStore('drill', () => {
       if (mine === token) {
         error.value = err instanceof Error ? err.message : String(err)
         profile.value = null
-        children.value = EMPTY
-        siblings.value = EMPTY
+        children.value = EMPTY_FC
+        siblings.value = EMPTY_FC
       }
     } finally {
       if (mine === token) loading.value = false

@@ -1,7 +1,7 @@
 import type { GeoJSONSourceSpecification } from 'maplibre-gl'
+import { EMPTY_FC } from '../../lib/geojson.ts'
 
-export const EMPTY_FC: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] }
-
+/** A GeoJSON source that starts empty (its data set later, or by its factory's state). */
 export function emptyGeoJsonSource(extra: Partial<GeoJSONSourceSpecification> = {}): GeoJSONSourceSpecification {
   return { type: 'geojson', data: EMPTY_FC, ...extra }
 }

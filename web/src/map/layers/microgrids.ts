@@ -5,6 +5,7 @@
  */
 import type { LayerSpecification, VectorSourceSpecification } from 'maplibre-gl'
 import { LAYER, SOURCE } from '../layer-ids.ts'
+import type { MapLayers } from '../map-controller.ts'
 
 export const MICROGRID_MIN_ZOOM = 12
 /** Deepest zoom the tiles are fetched at; MapLibre over-zooms them beyond (polygons are ~100 m across). */
@@ -51,4 +52,9 @@ export function microgridLayers(): LayerSpecification[] {
       },
     },
   ]
+}
+
+/** Source and layers together, for a map kept by MapController (the dispatcher's). */
+export function microgridsLayer(origin?: string): MapLayers {
+  return { sources: { [SOURCE.microgrids]: microgridSource(origin) }, layers: microgridLayers() }
 }

@@ -7,17 +7,17 @@
 import type { Map as MapLibreMap, MapMouseEvent } from 'maplibre-gl'
 import { computed, onBeforeUnmount, watch, type Ref, type ShallowRef } from 'vue'
 import type { Camera } from '../../../shared/schemas/camera.ts'
-import { useScale } from '../lib/scale.ts'
 import { useBoundariesStore } from '../stores/boundaries.ts'
 import { useCasesStore } from '../stores/cases.ts'
 import { useRegionsStore } from '../stores/regions.ts'
 import { useResourcesStore } from '../stores/resources.ts'
 import { useStatsStore } from '../stores/stats.ts'
 import { streetOf, useWallStore } from '../stores/wall.ts'
-import { setSourceData } from './create-map.ts'
-import { labelPoint } from './geo.ts'
-import { LAYER, SOURCE } from './layer-ids.ts'
-import { WallMapController, type MapLabel } from './wall-layers.ts'
+import { setSourceData } from '../map/create-map.ts'
+import { labelsOf } from '../map/geo.ts'
+import { LAYER, SOURCE } from '../map/layer-ids.ts'
+import { WallMapController, type MapLabel } from '../map/wall-layers.ts'
+import { useScale } from './use-scale.ts'
 
 export const IDLE_RESUME_MS = 180_000
 /** Community (level 3) names from this zoom on. */
@@ -42,13 +42,8 @@ export function useWallMap(map: ShallowRef<MapLibreMap | null | undefined> | Ref
   let tourIndex = -1
   let tourMoving = false
   let communityLabelsOn = false
-  const labelsOf = (fc: { features: ReadonlyArray<{ properties: { id: string; name: string }; geometry: unknown }> } | null) =>
-    (fc?.features ?? []).flatMap((f) => {
-      const at = labelPoint(f.geometry as never)
-      return at ? [{ id: f.properties.id, name: f.properties.name, at }] : []
-    })
-  const streetLabels = computed(() => labelsOf(boundaries.streets))
-  const communityLabels = computed(() => labelsOf(boundaries.communities))
+  const streetLabels = computed(() => labelsOf(boundaries.streets?.features ?? []))
+  const communityLabels = computed(() => labelsOf(boundaries.communities?.features ?? []))
 
   function push(): void {
     if (!controller) return
