@@ -2,7 +2,8 @@ import { bbox as turfBbox, booleanPointInPolygon } from '@turf/turf'
 import type { Feature, MultiPolygon, Polygon } from 'geojson'
 import RBush from 'rbush'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { createPgDb } from '../../src/db/pg-db.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
 import { buildCellIndex, CELL_BOUNDARY, CELL_OUTSIDE, cellLookup, RegionResolver, regionResolver, wkbRings } from '../../src/repos/resolve.ts'
@@ -41,7 +42,7 @@ function edgeDistance([px, py]: [number, number], f: Area): number {
 }
 
 describe.each(DB_MODES)('point → region resolution (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   const byLevel = new Map<number, { features: Area[]; index: RBush<Item>; byId: Map<string, Area> }>()
   beforeAll(async () => {
@@ -203,7 +204,7 @@ describe.each(DB_MODES)('point → region resolution (%s)', (mode) => {
 })
 
 describe.each(DB_MODES)('GET /api/regions/:id (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   beforeAll(async () => {
     app = await buildApp({ db: await testDb(mode) })
     await app.ready()
@@ -321,7 +322,7 @@ async function mismatches(db: Queryable, points: Array<[number, number]>, chains
 }
 
 describe.each(DB_MODES)('the cell index answers exactly as ST_Covers (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   const resolve = async (points: Array<[number, number]>) => {
     const chains: Chain[] = []
@@ -458,7 +459,7 @@ describe.each(DB_MODES)('the cell index answers exactly as ST_Covers (%s)', (mod
 })
 
 describe.each(DB_MODES)('the cell index never answers for changed boundaries (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   let other: { db: Queryable; close: () => Promise<void> }
   let seqBefore = 0

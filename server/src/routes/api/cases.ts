@@ -13,7 +13,7 @@ import {
   type AnyActionBody,
   type CaseCreated,
 } from '../../../../shared/schemas/case.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { getCaseRow, getTimeline, listCases, toCase, type CaseFilter } from '../../repos/cases.ts'
 import type { AuthUser } from '../../auth/roles.ts'
 import { listCasePhotos } from '../../repos/photos.ts'
@@ -91,7 +91,7 @@ function parseIfMatch(raw: string | undefined): number | undefined {
 
 const etag = (version: number) => `"${version}"`
 
-export default async function caseRoutes(app: GcApp) {
+export default async function caseRoutes(app: AppInstance) {
   // AUTH_MODE=token: no case route but intake answers an anonymous caller, not even with a validation error (this
   // plugin's routes only; the auth hook on the root has already set req.user). The handlers ask scopedCaller again.
   // Intake stays open: an anonymous report (随手拍 without an account) is recorded with reporter null and can be

@@ -3,7 +3,7 @@ import { categoryInfo } from '../../../../shared/domain/categories.ts'
 import { PRIORITY_NAMES, SOURCE_NAMES } from '../../../../shared/domain/case-lifecycle.ts'
 import { STATUS_NAMES } from '../../../../shared/domain/case-status.ts'
 import type { Case } from '../../../../shared/schemas/case.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { listCases } from '../../repos/cases.ts'
 import { scopedCaller } from '../caller.ts'
 import { caseFilterOf, ListQuery } from './cases.ts'
@@ -71,7 +71,7 @@ export function csvCell(v: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
-export default async function exportRoutes(app: GcApp) {
+export default async function exportRoutes(app: AppInstance) {
   app.get(
     '/api/exports/cases',
     // No response schema: the body is CSV text or GeoJSON built here (errors go through the app's error handler).

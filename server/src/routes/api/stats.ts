@@ -11,7 +11,7 @@ import {
   RankingQuerySchema,
   RankingSchema,
 } from '../../../../shared/schemas/stats.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { heat, hourly, loopStats, overview, ranking } from '../../services/stats.ts'
 import type { FastifyRequest } from 'fastify'
 import { seesEverything } from '../../auth/guards.ts'
@@ -42,7 +42,7 @@ function statsScope(req: FastifyRequest, region: string | undefined): { regionId
  * for the cases reported in a window under a region and category, optionally by category, child region or day;
  * GET /api/stats/overview — live KPIs for the wall. Definitions: server/src/services/stats.ts.
  */
-export default async function statsRoutes(app: GcApp) {
+export default async function statsRoutes(app: AppInstance) {
   // AUTH_MODE=token: anonymous → 401 before validation (this plugin's routes only).
   app.addHook('onRequest', async (req) => {
     scopedCaller(req)
