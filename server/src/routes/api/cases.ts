@@ -14,7 +14,8 @@ import {
   type CaseCreated,
 } from '../../../../shared/schemas/case.ts'
 import type { AppInstance } from '../../app-types.ts'
-import { getCaseRow, getTimeline, listCases, toCase, type CaseFilter } from '../../repos/cases.ts'
+import { getTimeline, toCase } from '../../repos/cases.ts'
+import { getCaseRow, listCases, type CaseListFilter } from '../../services/case-reads.ts'
 import type { AuthUser } from '../../auth/roles.ts'
 import { listCasePhotos } from '../../repos/photos.ts'
 import { performAction, reportCase } from '../../services/cases.ts'
@@ -58,7 +59,7 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { addition
 type CaseQuery = Static<typeof ListQuery>
 
 /** The filters of a case list query (GET /api/cases, exports), limited to what `user` may read. 400 naming the field. */
-export function caseFilterOf(q: Omit<CaseQuery, 'limit' | 'offset'>, user: AuthUser | null | undefined): Omit<CaseFilter, 'limit' | 'offset'> {
+export function caseFilterOf(q: Omit<CaseQuery, 'limit' | 'offset'>, user: AuthUser | null | undefined): Omit<CaseListFilter, 'limit' | 'offset'> {
   const split = (s: string | undefined) => (s ? s.split(',') : undefined)
   const statuses = q.status
     ? [...new Set(q.status.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as CaseStatus])))]

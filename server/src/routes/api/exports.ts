@@ -4,7 +4,7 @@ import { PRIORITY_NAMES, SOURCE_NAMES } from '../../../../shared/domain/case-lif
 import { STATUS_NAMES } from '../../../../shared/domain/case-status.ts'
 import type { Case } from '../../../../shared/schemas/case.ts'
 import type { AppInstance } from '../../app-types.ts'
-import { listCases } from '../../repos/cases.ts'
+import { listCases } from '../../services/case-reads.ts'
 import { scopedCaller } from '../caller.ts'
 import { caseFilterOf, ListQuery } from './cases.ts'
 
