@@ -176,7 +176,7 @@ const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements
 
 /**
  * Intake of one report or many in ONE statement (so, without an explicit transaction, one round trip and one commit).
- * For each report: resolve the point on region_parts (the rule of repos/resolve.ts, in this statement's snapshot),
+ * For each report: resolve the point on region_parts (the rule of repos/resolve/sql-fallback.ts, in this statement's snapshot),
  * insert the case in status `reported`, its first timeline row and its `case:created` event — or nothing for that
  * report when its category is inactive or its point lies outside every grid (below CASE_MIN_LEVEL); the others are
  * written all the same, and the answer says, per report, which. The reports come in as parallel arrays (unnest WITH

@@ -21,7 +21,7 @@
  *   the old row goes to region_history (valid_to = the transaction's now()), the row in `regions` gets valid_from =
  *   now(); unchanged features are not written; regions below a moved one get their new path (and a version).
  */
-import { regionResolver } from '../repos/resolve.ts'
+import { regionResolver } from '../repos/resolve/resolver.ts'
 import type { Db, Queryable } from '../db/types.ts'
 import { appendEvent } from '../repos/events.ts'
 import {

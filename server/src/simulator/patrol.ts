@@ -19,7 +19,7 @@
 import type { WorkerStatus } from '../../../shared/schemas/worker.ts'
 import { MAX_POSITIONS_PER_BATCH } from '../../../shared/schemas/worker.ts'
 import type { Db, Queryable } from '../db/types.ts'
-import { wkbRings } from '../repos/resolve.ts'
+import { wkbRings } from '../repos/wkb.ts'
 import { recordPositions, type PositionInput } from '../services/workers.ts'
 import { hash01, prng } from '../../../shared/util/random.ts'
 

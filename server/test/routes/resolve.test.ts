@@ -6,7 +6,10 @@ import { buildApp } from '../../src/app.ts'
 import type { AppInstance } from '../../src/app-types.ts'
 import { createPgDb } from '../../src/db/pg-db.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
-import { buildCellIndex, CELL_BOUNDARY, CELL_OUTSIDE, cellLookup, RegionResolver, regionResolver, wkbRings } from '../../src/repos/resolve.ts'
+import { buildCellIndex, CELL_BOUNDARY, CELL_OUTSIDE } from '../../src/repos/resolve/cell-index.ts'
+import { cellLookup } from '../../src/repos/resolve/cell-lookup.ts'
+import { RegionResolver, regionResolver } from '../../src/repos/resolve/resolver.ts'
+import { wkbRings } from '../../src/repos/wkb.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 
 type Area = Feature<Polygon | MultiPolygon, { id: string; parentId: string | null; level: number }>
@@ -258,7 +261,7 @@ describe.each(DB_MODES)('resolution follows every change to regions (%s)', (mode
   })
 
   it('keeps the subdivided pieces in step with inserts, moves, retirement, renames and deletion', async () => {
-    const { resolvePoint } = await import('../../src/repos/resolve.ts')
+    const { resolvePoint } = await import('../../src/repos/resolve/sql-fallback.ts')
     const square = (x: number, y: number) => `ST_Multi(ST_MakeEnvelope(${x}, ${y}, ${x + 1}, ${y + 1}, 4326))`
     await db.query(`INSERT INTO regions (id, level, name, path, geom) VALUES ('TRESOLVE1', 1, 'test', 'TRESOLVE1', ${square(100, 10)})`)
     expect((await resolvePoint(db, 100.5, 10.5)).regions.map((r) => r.id)).toEqual(['TRESOLVE1'])

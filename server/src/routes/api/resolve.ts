@@ -4,7 +4,8 @@ import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { LatSchema, LonSchema } from '../../../../shared/schemas/geo.ts'
 import { RegionRefSchema, ResolveResultSchema } from '../../../../shared/schemas/region.ts'
 import type { AppInstance } from '../../app-types.ts'
-import { regionResolver, resolvePoints, resolvePointsJson } from '../../repos/resolve.ts'
+import { regionResolver } from '../../repos/resolve/resolver.ts'
+import { resolvePoints, resolvePointsJson } from '../../repos/resolve/sql-fallback.ts'
 
 /** Most points one batch may carry: one query, answered in well under a second. */
 export const MAX_BATCH_POINTS = 10_000
