@@ -2,7 +2,8 @@ import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { RegionProfileSchema } from '../../../../shared/schemas/region.ts'
 import type { AppInstance } from '../../app-types.ts'
-import { regionPerformance, regionProfile } from '../../repos/region-profile.ts'
+import { regionProfile } from '../../repos/region-profile.ts'
+import { regionPerformance } from '../../services/region-performance.ts'
 import { inScope } from '../../auth/guards.ts'
 
 export default async function regionProfileRoutes(app: AppInstance) {

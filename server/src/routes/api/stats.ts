@@ -24,7 +24,7 @@ import { scopedCaller } from '../caller.ts'
  * dev-header without a token is unscoped, as before identity. A signed-in caller:
  * - resident → 403 (their own cases are all they may see, and aggregates over others' are not theirs);
  * - `region` given: it must lie in their scope, else 404 `region_not_found` exactly like a region that does not
- *   exist (checked in the region's query, services/stats.ts requireRegion);
+ *   exist (checked in the region's query, services/stats-filter.ts requireRegion);
  * - no `region`: clamped to their scope region (admin/commander without a scope: everything, as before). A scoped
  *   role without a scope region reaches nothing: 403.
  */
