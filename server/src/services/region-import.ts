@@ -26,22 +26,15 @@ import type { Db, Queryable } from '../db/types.ts'
 import { appendEvent } from '../repos/events.ts'
 import {
   acceptGeometries,
-  applyImport,
-  buildFinalState,
-  classify,
-  coveredBefore,
   existingRegions,
-  gaps,
   geometryValidity,
-  locate,
   lockRegionImports,
-  outsideParent,
   refuseRepairs,
   repairGeometries,
-  siblingOverlaps,
   stageFeatures,
-  touchedParents,
-} from '../repos/region-import.ts'
+} from '../repos/region-import/staging.ts'
+import { buildFinalState, coveredBefore, gaps, locate, outsideParent, siblingOverlaps, touchedParents } from '../repos/region-import/topology.ts'
+import { applyImport, classify } from '../repos/region-import/write.ts'
 import { checkFeatures } from './region-import-check.ts'
 import { readGeoJson, readZippedShapefile } from './region-import-read.ts'
 import {

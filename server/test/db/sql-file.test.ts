@@ -32,6 +32,13 @@ SELECT ord
     expect(() => parseSqlBlocks('SELECT 0\n-- name: a\nSELECT 1', ['a'])).toThrow('before the first')
   })
 
+  it('expands calls of the functions the module passes, with their arguments, and refuses unknown ones', () => {
+    const macros = { areaM2: (g: string) => `ST_Area(${g}) * k`, uncovered: (a: string, b: string) => `ST_SymDifference(${a}, ${b})` }
+    const q = parseSqlBlocks('-- name: a\nSELECT {{areaM2(c.geom)}}, {{ uncovered(p.geom, o.u) }} FROM t', ['a'], 'x.sql', macros)
+    expect(q.a).toBe('SELECT ST_Area(c.geom) * k, ST_SymDifference(p.geom, o.u) FROM t')
+    expect(() => parseSqlBlocks('-- name: a\nSELECT {{areaM3(g)}}', ['a'], 'x.sql', macros)).toThrow('calls areaM3(…), which the module does not provide')
+  })
+
   it('refuses to include a block that ends in a comment (it would swallow the rest of the line)', () => {
     expect(() => parseSqlBlocks('-- name: a\nSELECT {{b}} FROM t\n-- name: b\nx -- note', ['a'])).toThrow('ends in a comment')
   })
