@@ -166,7 +166,7 @@ async function loadRole(): Promise<void> {
 async function serverRole(): Promise<void> {
   const { openBenchDb } = await import('./bench-db.ts')
   const { buildApp } = await import('../server/src/app.ts')
-  const { regionResolver } = await import('../server/src/repos/resolve.ts')
+  const { regionResolver } = await import('../server/src/repos/resolve/resolver.ts')
   const { recordPositions } = await import('../server/src/services/workers.ts')
   const { loadPatrolModel } = await import('../server/src/simulator/patrol.ts')
   const { PositionBatchSchema } = await import('../shared/schemas/worker.ts')

@@ -6,14 +6,14 @@ import rateLimit from '@fastify/rate-limit'
 import { signedInPolicy, socketHandshake } from './auth/socket-auth.ts'
 import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
+import Fastify, { LogController, type FastifyError } from 'fastify'
+import type { AppInstance } from './app-types.ts'
 import { registerAuth } from './auth/plugin.ts'
 import type { AuthOptions } from './auth/service.ts'
 import type { Db } from './db/types.ts'
-import { startRealtime, type Realtime, type RealtimeOptions } from './realtime/index.ts'
+import { startRealtime, type RealtimeOptions } from './realtime/index.ts'
 import { attachRedisAdapter, rateLimitStore, type RedisLink } from './realtime/redis.ts'
-import type { Relay } from './realtime/relay.ts'
-import { createSocketServer, type GcServer, type SubscribePolicy } from './realtime/socket-server.ts'
+import { createSocketServer, type SubscribePolicy } from './realtime/socket-server.ts'
 import caseRoutes from './routes/api/cases.ts'
 import categoryRoutes from './routes/api/categories.ts'
 import healthRoutes from './routes/api/health.ts'
@@ -27,29 +27,6 @@ import tileRoutes from './routes/tiles/tiles.ts'
 import { registerOpenApi } from './openapi.ts'
 import { HttpError } from './services/http-error.ts'
 import { describeValidation, validatorCompiler } from './validation.ts'
-
-export type GcApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    db: Db
-    io: GcServer
-    relay: Relay
-    /** The relay, the frame hub and the retention job (realtime/index.ts). */
-    realtime: Realtime
-    /** The server's clock (tests pass a controllable one). */
-    now: () => Date
-    /** Redis (REDIS_URL) when set: Socket.IO adapter and rate-limit store, never event delivery (realtime/redis.ts). */
-    redis: RedisLink | undefined
-    /**
-     * Every route as registered (method, url), in order: the access-matrix tests enumerate it, so that a route
-     * added without a matrix entry fails them.
-     */
-    registeredRoutes: ReadonlyArray<{ method: string; url: string; bodySchema: boolean }>
-    /** AppOptions.demoAccounts. */
-    demoAccounts: boolean
-  }
-}
 
 /** A 400 body naming the field and the reason, e.g. { field: 'lat', message: 'body.lat must be <= 90' }. */
 function validationProblem(err: FastifyError): { error: string; message: string; field?: string } {
@@ -103,7 +80,7 @@ function trustProxyOption(t: AppOptions['trustProxy']): boolean | string | ((add
   return t ?? false
 }
 
-export async function buildApp(opts: AppOptions): Promise<GcApp> {
+export async function buildApp(opts: AppOptions): Promise<AppInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
     trustProxy: trustProxyOption(opts.trustProxy),

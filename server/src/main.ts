@@ -76,7 +76,7 @@ export async function main(): Promise<void> {
   const photoJanitor = setInterval(prunePhotos, 3600_000)
   photoJanitor.unref()
   const sim = config.simulate ? startSimulator(db, { rate: config.simRate, log: app.log }) : undefined
-  const patrol = config.simulate ? await (await import('./simulator/patrol.ts')).startPatrolFromEnv(db, app.log) : undefined
+  const patrol = config.simulate ? await (await import('./simulator/patrol-env.ts')).startPatrolFromEnv(db, app.log) : undefined
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   console.log(`[gridcommand] ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at http://${shownHost}:${config.port}${sim ? ' (simulator on: SIMULATE=0 turns it off)' : ''}`)
 

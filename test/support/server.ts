@@ -1,12 +1,13 @@
 import type { AddressInfo } from 'node:net'
 import { io as connect, type Socket } from 'socket.io-client'
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/protocol/events.ts'
-import { buildApp, type AppOptions, type GcApp } from '../../server/src/app.ts'
+import { buildApp, type AppOptions } from '../../server/src/app.ts'
+import type { AppInstance } from '../../server/src/app-types.ts'
 
 export type TestClient = Socket<ServerToClientEvents, ClientToServerEvents>
 
 /** The real server on a random loopback port. */
-export async function startServer(opts: AppOptions): Promise<{ app: GcApp; url: string }> {
+export async function startServer(opts: AppOptions): Promise<{ app: AppInstance; url: string }> {
   const app = await buildApp({ relayPollMs: 250, ...opts })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo

@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../../scripts/web-build.ts'
-import type { GcApp } from '../../server/src/app.ts'
+import type { AppInstance } from '../../server/src/app-types.ts'
 import type { Db } from '../../server/src/db/types.ts'
 import { createUser, TEST_PASSWORD } from '../../server/test/auth/support.ts'
 import { testDb } from '../../test/support/db.ts'
@@ -58,7 +58,7 @@ async function clickChildOnMap(page: Page, id: string): Promise<void> {
 }
 
 describe.skipIf(!HAVE_BROWSER)('drill-down and dispatch in Chromium (issue #8)', () => {
-  let app: GcApp
+  let app: AppInstance
   let url: string
   let db: Db
   let browser: Browser

@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../../scripts/web-build.ts'
-import type { GcApp } from '../../server/src/app.ts'
+import type { AppInstance } from '../../server/src/app-types.ts'
 import { testDb } from '../../test/support/db.ts'
 import { postJson, startServer } from '../../test/support/server.ts'
 import { ARTIFACTS, HAVE_BROWSER, launchChromium } from './browser.ts'
@@ -17,7 +17,7 @@ const LEADER = 'leader-chengdong'
 const REFRESH_KEY = 'gridcommand.refreshToken'
 
 describe.skipIf(!HAVE_BROWSER)('signing in on the command-center page', () => {
-  let app: GcApp
+  let app: AppInstance
   let url: string
   let browser: Browser
   let page: Page

@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../../scripts/web-build.ts'
-import type { GcApp } from '../../server/src/app.ts'
+import type { AppInstance } from '../../server/src/app-types.ts'
 import { testDb } from '../../test/support/db.ts'
 import { postJson, startServer } from '../../test/support/server.ts'
 import { ARTIFACTS, HAVE_BROWSER, launchChromium } from './browser.ts'
@@ -139,7 +139,7 @@ function contrastReport(min: number) {
 }
 
 describe.skipIf(!HAVE_BROWSER)('the command-center wall in Chromium', () => {
-  let app: GcApp
+  let app: AppInstance
   let url: string
   let browser: Browser
   let context: BrowserContext

@@ -1,6 +1,6 @@
 import { CASE_ACTIONS, type CaseAction } from '../../../shared/domain/case-lifecycle.ts'
 import type { CaseRow } from '../repos/cases.ts'
-import type { SqlBuilder } from '../repos/sql.ts'
+import type { SqlBuilder, SqlCondition } from '../repos/sql.ts'
 import { inScope, scopeFilterSql } from './guards.ts'
 import { actorOf, ROLES, type AuthUser, type Role } from './roles.ts'
 
@@ -96,6 +96,11 @@ export function caseReachSql(user: AuthUser, op: CaseOp, b: SqlBuilder, alias = 
     }
   })
   return parts.length ? parts.map((p) => `(${p})`).join(' OR ') : 'FALSE'
+}
+
+/** caseReachSql as a condition a repository writes into its own query (repos/cases.ts getCaseRow, listCases). */
+export function caseReach(user: AuthUser, op: CaseOp, alias = 'c'): SqlCondition {
+  return (b) => caseReachSql(user, op, b, alias)
 }
 
 /** The same rule for one case already loaded (the row's region_path, assignee and reporter). */

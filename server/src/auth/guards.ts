@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { SqlCondition } from '../repos/sql.ts'
 import { HttpError } from '../services/http-error.ts'
 import { UNSCOPED_ROLES, type AuthUser, type Role } from './roles.ts'
 
@@ -49,6 +50,15 @@ export function scopeFilterSql(user: AuthUser, column: string, firstParam = 1): 
   if (seesEverything(user)) return { sql: 'TRUE', params: [] }
   if (!user.scopePath) return { sql: 'FALSE', params: [] }
   return { sql: `${column} <@ $${firstParam}::ltree`, params: [user.scopePath] }
+}
+
+/** scopeFilterSql as a condition a repository writes into its own query, numbered by that query's builder. */
+export function scopeCondition(user: AuthUser, column: string): SqlCondition {
+  return (b) => {
+    const f = scopeFilterSql(user, column, b.params.length + 1)
+    b.params.push(...f.params)
+    return f.sql
+  }
 }
 
 /**

@@ -30,7 +30,7 @@ const SET_GRID_CHIEFS = `
 
 /**
  * Each camera is tagged with the finest region that covers it, by the same rule as point resolution
- * (server/src/repos/resolve.ts): the region_parts the trigger built for the regions inserted just before.
+ * (server/src/repos/resolve/sql-fallback.ts): the region_parts the trigger built for the regions inserted just before.
  */
 const INSERT_CAMERAS = `
   INSERT INTO cameras (id, name, kind, location, stream_url, status, region_id, region_path)

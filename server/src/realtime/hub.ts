@@ -1,10 +1,10 @@
-import type { Ack, FrameEvent, ResetReason, ResumeReply, Scope, WireEvent } from '../../../shared/protocol/events.ts'
-import { scopeRooms } from '../../../shared/protocol/rooms.ts'
-import { compactEvent } from '../../../shared/protocol/wire.ts'
+import type { Ack, ResetReason, ResumeReply, Scope, WireEvent } from '../../../shared/protocol/events.ts'
 import type { Db } from '../db/types.ts'
 import { eventsInScope, logBounds, type LoggedEvent } from '../repos/events.ts'
 import type { Relay, RelaySink } from './relay.ts'
+import { replayRefusal } from './replay-check.ts'
 import type { GcServer, GcSocket } from './socket-server.ts'
+import { linkBacklog, matches, newSubscription, setScope, toWireEvent, type PendingEvent, type SocketStats, type Subscription } from './subscription.ts'
 
 /**
  * The frame hub: one per server process, between the relay and the sockets.
@@ -41,35 +41,6 @@ export interface HubOptions {
   onError?: (err: unknown) => void
 }
 
-export type SocketState = 'idle' | 'replaying' | 'live' | 'lagging'
-
-interface Sub {
-  socket: GcSocket
-  scope: Scope
-  /** null: everything. */
-  regions: Set<string> | null
-  /** Sockets with the same key get the same frames. */
-  key: string
-  rooms: string[]
-  state: SocketState
-  cursor: number
-  /** Owed, not yet sent (the tail of a replay; events for a socket that is not level with the hub). */
-  queue: WireEvent[]
-  lastFrameAt: number
-  /** The `through` of the last frame sent. */
-  told: number
-  /** Bumped on every resume/reset/disconnect: a replay of an older epoch stops. */
-  epoch: number
-  frames: number
-  minGapMs: number
-}
-
-interface Pending {
-  event: WireEvent
-  /** Region ids on the event's path; null for a global event. */
-  labels: string[] | null
-}
-
 export interface HubStats {
   sockets: number
   live: number
@@ -85,35 +56,16 @@ export interface HubStats {
   flushed: number
 }
 
-export interface SocketStats {
-  state: SocketState
-  cursor: number
-  frames: number
-  /** Smallest time between two frames sent to this socket (Infinity: fewer than two). */
-  minGapMs: number
-}
-
 const now = () => performance.now()
-
-/** A logged event as it goes out in a frame: `{ ...payload, seq, kind }`, compacted. */
-export function toWireEvent(e: LoggedEvent): WireEvent {
-  return compactEvent({ ...e.payload, seq: e.seq, kind: e.kind } as unknown as FrameEvent)
-}
-
-function matches(sub: { regions: Set<string> | null }, labels: string[] | null): boolean {
-  if (!sub.regions || !labels) return true
-  for (const l of labels) if (sub.regions.has(l)) return true
-  return false
-}
 
 export class FrameHub implements RelaySink {
   /** Position up to which live sockets have been served (all of it that lies in their scope). */
   flushed = 0
   private started = false
   private startWaiters: Array<() => void> = []
-  private pending: Pending[] = []
+  private pending: PendingEvent[] = []
   private pendingPosition = 0
-  private readonly subs = new Map<string, Sub>()
+  private readonly subs = new Map<string, Subscription>()
   private timer: NodeJS.Timeout | undefined
   private housekeeping: NodeJS.Timeout
   private lastFlushAt = -Infinity
@@ -196,45 +148,27 @@ export class FrameHub implements RelaySink {
     let sub = this.subs.get(socket.id)
     if (!sub) {
       if (socket.disconnected) return { ok: false, error: 'disconnected' }
-      sub = {
-        socket, scope, regions: null, key: '', rooms: [], state: 'idle', cursor: 0, queue: [], lastFrameAt: -Infinity, told: 0, epoch: 0, frames: 0, minGapMs: Infinity,
-      }
+      sub = newSubscription(socket, scope)
       this.subs.set(socket.id, sub)
     }
     const epoch = ++sub.epoch
     sub.state = 'idle'
     sub.queue = []
-    const rooms = scopeRooms(scope)
-    for (const r of sub.rooms) if (!rooms.includes(r)) void socket.leave(r)
-    for (const r of rooms) void socket.join(r)
-    sub.rooms = rooms
-    sub.scope = scope
-    sub.regions = 'all' in scope ? null : new Set(scope.regions)
-    sub.key = 'all' in scope ? '*' : [...sub.regions!].sort().join(',')
+    const rooms = setScope(sub, scope)
 
     if (after === undefined) {
-      sub.cursor = sub.told = this.flushed
+      sub.cursor = sub.sentThrough = this.flushed
       sub.state = 'live'
       return { ok: true, data: { from: sub.cursor, head: this.flushed, rooms } }
     }
     const bounds = await logBounds(this.db)
     if (sub.epoch !== epoch) return { ok: false, error: 'superseded', message: 'a later events:resume replaced this one' }
-    const tooFar: ResetReason | null =
-      after < bounds.prunedThrough ? 'pruned' : after > bounds.head ? 'unknown_position' : bounds.head - after > this.maxReplay ? 'too_far_behind' : null
-    if (tooFar) {
+    const refusal = replayRefusal(after, bounds, this.maxReplay)
+    if (refusal) {
       this.counters.resets++
-      return {
-        ok: false,
-        error: 'reset',
-        message:
-          tooFar === 'pruned'
-            ? `events after ${after} are no longer in the log (kept from ${bounds.prunedThrough + 1}): load a snapshot`
-            : tooFar === 'unknown_position'
-              ? `seq ${after} is beyond this log's end (${bounds.head}): load a snapshot`
-              : `${bounds.head - after} events behind (more than ${this.maxReplay}): load a snapshot`,
-      }
+      return { ok: false, error: 'reset', message: refusal.message }
     }
-    sub.cursor = sub.told = after
+    sub.cursor = sub.sentThrough = after
     sub.state = 'replaying'
     // The answer goes out first: the replay starts on the next turn of the event loop.
     setImmediate(() => void this.replay(sub, epoch))
@@ -277,7 +211,7 @@ export class FrameHub implements RelaySink {
 
   // ---- replay -------------------------------------------------------------------------------------------------------
 
-  private async replay(sub: Sub, epoch: number): Promise<void> {
+  private async replay(sub: Subscription, epoch: number): Promise<void> {
     const current = () => sub.epoch === epoch && !this.stopped
     let retryMs = 200
     while (current()) {
@@ -307,14 +241,14 @@ export class FrameHub implements RelaySink {
         const wait = sub.lastFrameAt + this.frameMs - now()
         if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         if (!current()) return
-        if (this.backlog(sub) >= this.maxBacklog) return this.setAside(sub)
+        if (linkBacklog(sub) >= this.maxBacklog) return this.setAside(sub)
         this.send(sub, sub.queue, sub.cursor)
         sub.queue = []
       }
     }
   }
 
-  private reset(sub: Sub, reason: ResetReason): void {
+  private reset(sub: Subscription, reason: ResetReason): void {
     sub.epoch++
     sub.state = 'idle'
     sub.queue = []
@@ -323,7 +257,7 @@ export class FrameHub implements RelaySink {
   }
 
   /** Lagging: owed events are dropped from memory and the cursor goes back to before them (the log has them). */
-  private setAside(sub: Sub): void {
+  private setAside(sub: Subscription): void {
     if (sub.queue.length) sub.cursor = sub.queue[0].seq - 1
     sub.queue = []
     sub.state = 'lagging'
@@ -331,7 +265,7 @@ export class FrameHub implements RelaySink {
 
   private resumeLagging(): void {
     for (const sub of this.subs.values()) {
-      if (sub.state !== 'lagging' || this.backlog(sub) > 0) continue
+      if (sub.state !== 'lagging' || linkBacklog(sub) > 0) continue
       if (this.flushed - sub.cursor > this.maxReplay) {
         this.reset(sub, 'backlog')
         continue
@@ -344,14 +278,10 @@ export class FrameHub implements RelaySink {
   private tellPositions(): void {
     const t = now()
     for (const sub of this.subs.values()) {
-      if (sub.state === 'live' && sub.queue.length === 0 && sub.told < sub.cursor && t - sub.lastFrameAt >= this.idleReportMs) {
+      if (sub.state === 'live' && sub.queue.length === 0 && sub.sentThrough < sub.cursor && t - sub.lastFrameAt >= this.idleReportMs) {
         this.send(sub, [], sub.cursor)
       }
     }
-  }
-
-  private backlog(sub: Sub): number {
-    return (sub.socket.conn as unknown as { writeBuffer?: unknown[] } | undefined)?.writeBuffer?.length ?? 0
   }
 
   // ---- frames -------------------------------------------------------------------------------------------------------
@@ -381,16 +311,16 @@ export class FrameHub implements RelaySink {
     this.flush()
   }
 
-  private send(sub: Sub, frame: WireEvent[], through: number): void {
+  private send(sub: Subscription, frame: WireEvent[], through: number): void {
     this.noteFrame(sub, now(), through)
     this.counters.frames++
     sub.socket.emit('events:frame', frame, through)
   }
 
-  private noteFrame(sub: Sub, t: number, through: number): void {
+  private noteFrame(sub: Subscription, t: number, through: number): void {
     if (sub.lastFrameAt > -Infinity) sub.minGapMs = Math.min(sub.minGapMs, t - sub.lastFrameAt)
     sub.lastFrameAt = t
-    sub.told = through
+    sub.sentThrough = through
     sub.frames++
   }
 
@@ -406,11 +336,11 @@ export class FrameHub implements RelaySink {
     this.pending = []
     this.flushed = after
 
-    const groups = new Map<string, { regions: Set<string> | null; subs: Sub[] }>()
+    const groups = new Map<string, { regions: Set<string> | null; subs: Subscription[] }>()
     let owed = false
     for (const sub of this.subs.values()) {
       if (sub.state !== 'live') continue
-      if (this.backlog(sub) >= this.maxBacklog) {
+      if (linkBacklog(sub) >= this.maxBacklog) {
         // Its link cannot keep up: nothing more for it until the link drains; then it replays from its cursor.
         this.setAside(sub)
         continue
@@ -430,12 +360,12 @@ export class FrameHub implements RelaySink {
         this.send(sub, sub.queue, sub.cursor)
         sub.queue = []
       } else if (sub.queue.length) owed = true
-      else if (sub.told < sub.cursor && t - sub.lastFrameAt >= this.idleReportMs) this.send(sub, [], sub.cursor)
+      else if (sub.sentThrough < sub.cursor && t - sub.lastFrameAt >= this.idleReportMs) this.send(sub, [], sub.cursor)
     }
     for (const g of groups.values()) {
       const frame = g.regions ? pending.filter((p) => matches(g, p.labels)).map((p) => p.event) : pending.map((p) => p.event)
       // Nothing for this scope: its sockets hear of the new position only now and then (idleReportMs).
-      const subs = frame.length ? g.subs : g.subs.filter((s) => s.told < after && t - s.lastFrameAt >= this.idleReportMs)
+      const subs = frame.length ? g.subs : g.subs.filter((s) => s.sentThrough < after && t - s.lastFrameAt >= this.idleReportMs)
       if (subs.length === 0) continue
       for (const sub of subs) this.noteFrame(sub, t, after)
       this.counters.frames += subs.length

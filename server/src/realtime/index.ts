@@ -6,7 +6,8 @@ import type { Db } from '../db/types.ts'
 import { FrameHub, type HubOptions } from './hub.ts'
 import { startRelay, type Relay, type RelayOptions } from './relay.ts'
 import { DEFAULT_RETENTION, startRetention, type RetentionJob, type RetentionOptions } from './retention.ts'
-import { handleStreamCommands, type GcServer, type SubscribePolicy } from './socket-server.ts'
+import type { GcServer, SubscribePolicy } from './socket-server.ts'
+import { handleStreamCommands } from './stream-commands.ts'
 
 export interface RealtimeOptions {
   /**

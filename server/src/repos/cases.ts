@@ -4,9 +4,7 @@ import type { Case, TimelineEntry } from '../../../shared/schemas/case.ts'
 import type { RegionRef } from '../../../shared/schemas/region.ts'
 import { CASE_MIN_LEVEL } from '../../../shared/domain/levels.ts'
 import type { Queryable } from '../db/types.ts'
-import { caseReachSql } from '../auth/case-access.ts'
-import type { AuthUser } from '../auth/roles.ts'
-import { SqlBuilder, page } from './sql.ts'
+import { SqlBuilder, page, type SqlCondition } from './sql.ts'
 
 /** Select list aliased to the shared Case shape; the region chain comes from the ids stored at report time. */
 export const CASE_COLUMNS = `
@@ -178,7 +176,7 @@ const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements
 
 /**
  * Intake of one report or many in ONE statement (so, without an explicit transaction, one round trip and one commit).
- * For each report: resolve the point on region_parts (the rule of repos/resolve.ts, in this statement's snapshot),
+ * For each report: resolve the point on region_parts (the rule of repos/resolve/sql-fallback.ts, in this statement's snapshot),
  * insert the case in status `reported`, its first timeline row and its `case:created` event — or nothing for that
  * report when its category is inactive or its point lies outside every grid (below CASE_MIN_LEVEL); the others are
  * written all the same, and the answer says, per report, which. The reports come in as parallel arrays (unnest WITH
@@ -290,13 +288,13 @@ export async function insertReportedCase(q: Queryable, c: NewCase): Promise<Repo
 }
 
 /**
- * One case by id (locked with `forUpdate`). With `readableBy`, only if that signed-in user may read it — the
- * condition is part of the query (auth/case-access.ts), so a case out of reach is indistinguishable from a missing one.
+ * One case by id (locked with `forUpdate`). With `reach` (a caller's read rule: services/case-reads.ts), only if it
+ * holds — the condition is part of the query, so a case out of reach is indistinguishable from a missing one.
  */
-export async function getCaseRow(q: Queryable, id: string, forUpdate = false, readableBy?: AuthUser | null): Promise<CaseRow | undefined> {
+export async function getCaseRow(q: Queryable, id: string, forUpdate = false, reach?: SqlCondition): Promise<CaseRow | undefined> {
   const b = new SqlBuilder()
   b.when(`c.id = ${b.add(id)}`)
-  if (readableBy) b.when(caseReachSql(readableBy, 'read', b))
+  if (reach) b.when(reach(b))
   const { rows } = await q.query<CaseRow>(`SELECT ${CASE_COLUMNS} FROM cases c ${b.where()}${forUpdate ? ' FOR UPDATE OF c' : ''}`, b.params)
   return rows[0]
 }
@@ -373,8 +371,8 @@ export interface CaseFilter {
   to?: Date
   bbox?: [number, number, number, number]
   assigneeId?: string
-  /** A signed-in caller: only the cases they may read (auth/case-access.ts), as a condition of the query. */
-  readableBy?: AuthUser | null
+  /** Only the cases a caller may read (auth/case-access.ts caseReach), as a condition of the query. */
+  reach?: SqlCondition
   limit: number
   offset: number
 }
@@ -398,7 +396,7 @@ export async function listCases(q: Queryable, f: CaseFilter, now: Date): Promise
   if (f.to) b.when(`c.reported_at < ${b.add(f.to)}`)
   if (f.bbox) b.bbox('c.location', f.bbox)
   if (f.assigneeId) b.when(`c.assignee_id = ${b.add(f.assigneeId)}`)
-  if (f.readableBy) b.when(caseReachSql(f.readableBy, 'read', b))
+  if (f.reach) b.when(f.reach(b))
   const { rows } = await q.query<CaseRow>(
     `SELECT ${CASE_COLUMNS} FROM cases c ${b.where()}
       ORDER BY c.reported_at DESC, c.code DESC LIMIT ${b.add(f.limit + 1)} OFFSET ${b.add(f.offset)}`,

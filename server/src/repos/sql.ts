@@ -27,6 +27,12 @@ export class SqlBuilder {
   }
 }
 
+/**
+ * A condition written into a query that another module owns — the caller's reach (auth/case-access.ts caseReach) —
+ * with its parameters added to the query's own builder. A repository takes one instead of importing the rules.
+ */
+export type SqlCondition = (b: SqlBuilder) => string
+
 /** Rows fetched with `LIMIT limit + 1`: the page, and the offset of the next one (null on the last page). */
 export function page<T>(rows: T[], limit: number, offset: number): { items: T[]; nextOffset: number | null } {
   return { items: rows.slice(0, limit), nextOffset: rows.length > limit ? offset + limit : null }

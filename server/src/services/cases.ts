@@ -14,7 +14,6 @@ import type { Queryable, Db } from '../db/types.ts'
 import { wakeRelays } from '../repos/events.ts'
 import {
   changesSince,
-  getCaseRow,
   insertReportedCase,
   insertTimeline,
   toCase,
@@ -23,6 +22,7 @@ import {
   type ReportedCase,
 } from '../repos/cases.ts'
 import { appendEvent } from '../repos/events.ts'
+import { getCaseRow } from './case-reads.ts'
 import { photoUrl } from '../repos/photos.ts'
 import { permits } from '../auth/case-access.ts'
 import { inScope } from '../auth/guards.ts'

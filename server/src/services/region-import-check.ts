@@ -1,7 +1,7 @@
 /**
  * Per-feature checks of the region import that need no database: fields (id, name, level, parentId, numbers),
  * duplicate ids, geometry type and structure, coordinate ranges. Geometric validity and topology are checked in
- * SQL (repos/region-import.ts); parents and levels against the database in region-import.ts.
+ * SQL (repos/region-import/); parents and levels against the database in region-import.ts.
  */
 import type { ImportProblem, ParsedFeature, RawFeature } from './region-import-types.ts'
 import { findUnstorableText } from '../validation.ts'

@@ -21,27 +21,20 @@
  *   the old row goes to region_history (valid_to = the transaction's now()), the row in `regions` gets valid_from =
  *   now(); unchanged features are not written; regions below a moved one get their new path (and a version).
  */
-import { regionResolver } from '../repos/resolve.ts'
+import { regionResolver } from '../repos/resolve/resolver.ts'
 import type { Db, Queryable } from '../db/types.ts'
 import { appendEvent } from '../repos/events.ts'
 import {
   acceptGeometries,
-  applyImport,
-  buildFinalState,
-  classify,
-  coveredBefore,
   existingRegions,
-  gaps,
   geometryValidity,
-  locate,
   lockRegionImports,
-  outsideParent,
   refuseRepairs,
   repairGeometries,
-  siblingOverlaps,
   stageFeatures,
-  touchedParents,
-} from '../repos/region-import.ts'
+} from '../repos/region-import/staging.ts'
+import { buildFinalState, coveredBefore, gaps, locate, outsideParent, siblingOverlaps, touchedParents } from '../repos/region-import/topology.ts'
+import { applyImport, classify } from '../repos/region-import/write.ts'
 import { checkFeatures } from './region-import-check.ts'
 import { readGeoJson, readZippedShapefile } from './region-import-read.ts'
 import {

@@ -11,7 +11,7 @@ import {
 } from '../../../shared/schemas/worker.ts'
 import type { Db } from '../db/types.ts'
 import { appendEvent } from '../repos/events.ts'
-import { regionResolver } from '../repos/resolve.ts'
+import { regionResolver } from '../repos/resolve/resolver.ts'
 import {
   insertPositions,
   lockCamera,

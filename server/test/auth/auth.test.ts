@@ -1,7 +1,8 @@
 import { generateKeyPair, SignJWT } from 'jose'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type AppOptions, type GcApp } from '../../src/app.ts'
+import { buildApp, type AppOptions } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { requireRole, requireUser } from '../../src/auth/guards.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
@@ -11,7 +12,7 @@ import { b64, bearer, createUser, jwtParts, login, signIn, TEST_PASSWORD, TEST_S
 const IN_CHENGDONG = { lon: 119.644077, lat: 29.0709078 }
 
 interface Harness {
-  app: GcApp
+  app: AppInstance
   db: Db
   /** Unset: the wall clock. */
   clock: { now?: Date }

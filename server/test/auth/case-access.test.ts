@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CASE_ACTIONS, type CaseAction } from '../../../shared/domain/case-lifecycle.ts'
 import { CASE_STATUSES } from '../../../shared/domain/case-status.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { CASE_ACCESS, rolesFor } from '../../src/auth/case-access.ts'
 import { ROLES, type Role } from '../../src/auth/roles.ts'
 import { DEMO_USERS } from '../../src/db/seed-users.ts'
@@ -98,7 +99,7 @@ interface Signed {
 }
 
 interface Fixture {
-  app: GcApp
+  app: AppInstance
   db: Db
   users: Map<string, Signed>
   /** Points inside the grids of worker-chengdong, worker-chengzhong and worker-duohu. */
@@ -170,7 +171,7 @@ function requestFor(f: Fixture, route: string, caseId: string, where: Where) {
   return { method, url: url.replace(':id', caseId).replace(':action', 'no_such_action'), payload }
 }
 
-const caseRoutes = (app: GcApp) => [...new Set(app.registeredRoutes.filter((r) => r.url.startsWith('/api/cases')).map((r) => `${r.method} ${r.url}`))]
+const caseRoutes = (app: AppInstance) => [...new Set(app.registeredRoutes.filter((r) => r.url.startsWith('/api/cases')).map((r) => `${r.method} ${r.url}`))]
 
 describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
   const f = fixture(mode)
@@ -452,7 +453,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
 })
 
 describe.each(DB_MODES)('case access in AUTH_MODE=dev-header (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   beforeAll(async () => {
     app = await buildApp({ db: await testDb(mode), auth: { secret: TEST_SECRET, addressLimit: { max: 10_000, windowSeconds: 60 } } })
     await app.ready()

@@ -1,7 +1,8 @@
 import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CASE_ACTIONS } from '../../../shared/domain/case-lifecycle.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { ROLES, type Role } from '../../src/auth/roles.ts'
 import { DEMO_USERS } from '../../src/db/seed-users.ts'
 import { DEMO_OPEN311_KEY } from '../../src/repos/open311-keys.ts'
@@ -185,7 +186,7 @@ const MATRIX: Record<string, Entry> = {
 
 const routeKey = (r: { method: string; url: string }) => `${r.method} ${r.url}`
 /** Every registered route but HEAD, as "METHOD url". */
-const registered = (app: GcApp) => [...new Set(app.registeredRoutes.filter((r) => r.method !== 'HEAD').map(routeKey))]
+const registered = (app: AppInstance) => [...new Set(app.registeredRoutes.filter((r) => r.method !== 'HEAD').map(routeKey))]
 
 function allowed(access: Access, caller: Caller): boolean {
   if (access === 'cases') throw new Error('case routes: see case-access.test.ts')
@@ -195,7 +196,7 @@ function allowed(access: Access, caller: Caller): boolean {
 }
 
 interface Fixture {
-  app: GcApp
+  app: AppInstance
   db: Db
   tokens: Map<Caller, string>
   ctx: Ctx

@@ -2,7 +2,7 @@ import { SignJWT } from 'jose'
 import { io as connect, type Socket } from 'socket.io-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Ack, ClientToServerEvents, ResumeReply, Scope, ServerToClientEvents } from '../../../shared/protocol/events.ts'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { scopeSubscribePolicy, socketHandshake } from '../../src/auth/socket-auth.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
@@ -13,7 +13,7 @@ type Client = Socket<ServerToClientEvents, ClientToServerEvents>
 
 describe.each(DB_MODES)('Socket.IO sign-in and the scope policy (%s)', (mode: DbMode) => {
   let db: Db
-  let app: GcApp
+  let app: AppInstance
   let url: string
   const open: Client[] = []
   const tokens: Record<string, { accessToken: string; refreshToken: string }> = {}

@@ -2,7 +2,7 @@ import { io as connect, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ClientToServerEvents, FrameEvent, Scope, ServerToClientEvents } from '../../../shared/protocol/events.ts'
 import { expandEvent } from '../../../shared/protocol/wire.ts'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { reportCase } from '../../src/services/cases.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
@@ -18,7 +18,7 @@ type Client = Socket<ServerToClientEvents, ClientToServerEvents>
  */
 describe.each(DB_MODES)('socket isolation, default wiring (%s)', (mode: DbMode) => {
   let db: Db
-  let app: GcApp
+  let app: AppInstance
   let url: string
   const open: Client[] = []
   const OTHER = 1000

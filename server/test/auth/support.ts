@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { hashPassword } from '../../src/auth/passwords.ts'
 import type { Role } from '../../src/auth/roles.ts'
 import type { Db } from '../../src/db/types.ts'
@@ -21,12 +21,12 @@ export const DEMO_USER_OF: Record<Role, string> = {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
-export async function login(app: GcApp, username: string, password = DEMO_PASSWORD, remoteAddress = '127.0.0.1') {
+export async function login(app: AppInstance, username: string, password = DEMO_PASSWORD, remoteAddress = '127.0.0.1') {
   return app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress })
 }
 
 /** Signs in and returns the token pair (expects success). */
-export async function signIn(app: GcApp, username: string, password = DEMO_PASSWORD) {
+export async function signIn(app: AppInstance, username: string, password = DEMO_PASSWORD) {
   const res = await login(app, username, password)
   expect(res.statusCode, res.body).toBe(200)
   return res.json() as { accessToken: string; refreshToken: string; expiresIn: number; user: Record<string, unknown> }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { zipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { MAX_IMPORT_BYTES, MAX_IMPORT_FEATURES } from '../../src/services/region-import-types.ts'
 import { runImportCli } from '../../../scripts/import.ts'
@@ -26,7 +27,7 @@ const inside = (p: [number, number] | undefined, x0: number, y0: number, x1: num
   !!p && p[0] > x0 && p[0] < x1 && p[1] > y0 && p[1] < y1
 
 describe.each(DB_MODES)('region import (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   let seqBefore = 0
   let slot = 0

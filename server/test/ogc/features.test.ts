@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { COLLECTION_IDS } from '../../src/repos/features.ts'
 import { DB_MODES } from '../../../test/support/db.ts'
@@ -53,7 +54,7 @@ function positions(geometry: { type: string; coordinates: unknown }): Array<[num
 
 describe.each(DB_MODES)('OGC API – Features at /ogc (%s)', (mode) => {
   let db: Db
-  let app: GcApp
+  let app: AppInstance
   let url: string
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@
  * the seed loads — even levels or cameras it leaves empty. Ids start with TESTOGC; the suites delete them afterwards.
  */
 import { expect } from 'vitest'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { testDb } from '../../../test/support/db.ts'
 import { startServer } from '../../../test/support/server.ts'
@@ -105,14 +105,14 @@ export function expectedCameraProperties(c: (typeof CAMERA_FIXTURES)[number]): R
  * The shared test database of `mode` with the fixtures in it, and the real server on a random loopback port.
  * Pair with closeFixtureServer in afterAll.
  */
-export async function openFixtureServer(mode: DbMode): Promise<{ db: Db; app: GcApp; url: string }> {
+export async function openFixtureServer(mode: DbMode): Promise<{ db: Db; app: AppInstance; url: string }> {
   const db = await testDb(mode)
   await insertFixtures(db)
   const { app, url } = await startServer({ db })
   return { db, app, url }
 }
 
-export async function closeFixtureServer(db: Db | undefined, app: GcApp | undefined): Promise<void> {
+export async function closeFixtureServer(db: Db | undefined, app: AppInstance | undefined): Promise<void> {
   await app?.close()
   if (db) await deleteFixtures(db)
 }

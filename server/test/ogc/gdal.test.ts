@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { COLLECTION_IDS } from '../../src/repos/features.ts'
 import { DB_MODES } from '../../../test/support/db.ts'
@@ -31,7 +31,7 @@ async function ogrinfo(...args: string[]): Promise<string> {
 describe.skipIf(!HAVE_OGRINFO)('GDAL ogrinfo reads /ogc', () => {
   describe.each(DB_MODES)('%s', (mode) => {
     let db: Db
-    let app: GcApp
+    let app: AppInstance
     let root: string
 
     beforeAll(async () => {

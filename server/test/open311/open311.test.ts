@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { DEMO_OPEN311_KEY, hashOpen311Key, revokeOpen311Key } from '../../src/repos/open311-keys.ts'
 import { bearer, signIn } from '../auth/support.ts'
@@ -144,7 +145,7 @@ const at = (iso: string) => new Date(iso)
 const ROOT = '/open311/v2'
 
 interface Harness {
-  app: GcApp
+  app: AppInstance
   db: Db
   clock: { now: Date }
 }

@@ -13,7 +13,7 @@ import type { WireEvent } from '../../../shared/protocol/events.ts'
 import { WALL_ROOM } from '../../../shared/protocol/rooms.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { connectClient, postJson, startServer, type TestClient } from '../../../test/support/server.ts'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { RedisLink } from '../../src/realtime/redis.ts'
 import { logSeqs, maxSeq, report, sleep } from './support.ts'
 
@@ -51,8 +51,8 @@ const BROADCAST = 3
 describe.skipIf(!available).each(DB_MODES)('several processes with Redis (%s)', (mode) => {
   const prefix = `gctest:${randomBytes(6).toString('hex')}:`
   let redis: RedisLink
-  let a: { app: GcApp; url: string }
-  let b: { app: GcApp; url: string }
+  let a: { app: AppInstance; url: string }
+  let b: { app: AppInstance; url: string }
   const clients: TestClient[] = []
 
   beforeAll(async () => {

@@ -9,7 +9,8 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { startServer } from '../../../test/support/server.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { createPgDb } from '../../src/db/pg-db.ts'
 import type { Db } from '../../src/db/types.ts'
 import { appendEvent } from '../../src/repos/events.ts'
@@ -41,7 +42,7 @@ async function reports(url: string, n: number, what: string): Promise<number[]> 
   return out
 }
 
-async function listenOn(db: Db, port: number): Promise<{ app: GcApp; url: string }> {
+async function listenOn(db: Db, port: number): Promise<{ app: AppInstance; url: string }> {
   const app = await buildApp({ db, relayPollMs: 250, realtime: { retention: false } })
   await app.listen({ port, host: '127.0.0.1' })
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }

@@ -5,7 +5,7 @@ import type { StreamSocket } from '../../../shared/protocol/stream.ts'
 import { expandEvent } from '../../../shared/protocol/wire.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { startServer } from '../../../test/support/server.ts'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { appendEvent, logBounds, pruneEvents } from '../../src/repos/events.ts'
 import { Dashboard, audit, dbOpenVersions, logSeqs, maxSeq, report, sleep } from './support.ts'
@@ -48,7 +48,7 @@ async function postAt(url: string, description: string, lon: number, lat: number
 }
 
 describe.each(DB_MODES)('event stream over Socket.IO (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let url: string
   let db: Db
   const dashboards: Dashboard[] = []

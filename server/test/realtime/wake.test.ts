@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { EVENTS_CHANNEL, WAKE_EVERY_MS, wakeRelays } from '../../src/repos/events.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
@@ -12,7 +13,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * fold into a couple of NOTIFYs rather than one each.
  */
 describe.each(DB_MODES)('relay wake-ups (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   const heard: number[] = []
   let unlisten: () => Promise<void>

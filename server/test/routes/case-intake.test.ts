@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { createPgDb } from '../../src/db/pg-db.ts'
 import type { Db } from '../../src/db/types.ts'
 import { pruneKeys, requestHash } from '../../src/services/idempotency.ts'
@@ -15,7 +16,7 @@ async function caseCount(db: Db): Promise<number> {
 }
 
 describe.each(DB_MODES)('intake (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   const clock = { now: new Date('2026-11-18T10:00:00+08:00') }
   let n = 0

@@ -4,7 +4,8 @@ import { CASE_ACTIONS, allowedActions, type CaseAction } from '../../../shared/d
 import { categoryInfo } from '../../../shared/domain/categories.ts'
 import type { CaseStatus } from '../../../shared/domain/case-status.ts'
 import { expandEvent } from '../../../shared/protocol/wire.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { escalateOverdue, SCHEDULER_LOCK_KEY } from '../../src/services/escalation.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
@@ -17,7 +18,7 @@ const HERE = { lon: 119.652, lat: 29.083 }
 const at = (iso: string) => new Date(iso)
 
 interface Harness {
-  app: GcApp
+  app: AppInstance
   db: Db
   clock: { now: Date }
 }

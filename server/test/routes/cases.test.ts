@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 
@@ -14,7 +15,7 @@ async function counts(db: Db) {
 }
 
 describe.each(DB_MODES)('cases API (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   beforeAll(async () => {
     db = await testDb(mode)

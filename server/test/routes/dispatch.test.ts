@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { starScore } from '../../../shared/domain/star-score.ts'
 import type { WireEvent } from '../../../shared/protocol/events.ts'
 import { expandEvent } from '../../../shared/protocol/wire.ts'
-import type { GcApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { connectClient, startServer, waitFor, type TestClient } from '../../../test/support/server.ts'
@@ -38,7 +38,7 @@ async function spots(db: Db, offset: number, n: number): Promise<Spot[]> {
 
 describe.each(DB_MODES)('dispatcher workspace (%s)', (mode: DbMode) => {
   let db: Db
-  let app: GcApp
+  let app: AppInstance
   let url: string
   let spot: Spot
   const sockets: TestClient[] = []

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { csvCell } from '../../src/routes/api/exports.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { parseCsv } from '../../../test/support/csv.ts'
@@ -21,7 +22,7 @@ describe('csvCell', () => {
 })
 
 describe.each(DB_MODES)('case exports (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   const tag = `导出测试-${Date.now()}`
   const ids: string[] = []
   beforeAll(async () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { testDb } from '../../../test/support/db.ts'
 
 /** Issue #6, hardening: security headers with a CSP the map can run under, poisoned JSON and oversized bodies refused. */
 describe('hardening', () => {
-  let app: GcApp
+  let app: AppInstance
   beforeAll(async () => {
     app = await buildApp({ db: await testDb('embedded') })
     await app.ready()

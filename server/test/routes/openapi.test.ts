@@ -5,7 +5,8 @@ import { compileErrors, validate } from '@readme/openapi-parser'
 import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorSchema } from '../../../shared/schemas/common.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { TEST_SECRET } from '../auth/support.ts'
 
@@ -36,7 +37,7 @@ const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
 const operations = (doc: Doc) => Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })))
 
 describe.each(DB_MODES)('OpenAPI document and page at /api/docs (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let doc: Doc
   const webDist = mkdtempSync(join(tmpdir(), 'gc-openapi-web-'))
 

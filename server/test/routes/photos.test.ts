@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
 import { HttpError } from '../../src/services/http-error.ts'
 import { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_CASE, attachPhotos, pruneUnattachedPhotos, sanitizeFilename } from '../../src/services/photos.ts'
@@ -22,7 +23,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe.each(DB_MODES)('photos API (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   let root: string
   let uploadsDir: string

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import type { Db } from '../../src/db/types.ts'
 
@@ -7,7 +8,7 @@ import type { Db } from '../../src/db/types.ts'
 const INSIDE = { lon: 119.65, lat: 29.08 }
 
 describe.each(DB_MODES)('regions API (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   beforeAll(async () => {
     db = await testDb(mode)

@@ -2,10 +2,14 @@ import { bbox as turfBbox, booleanPointInPolygon } from '@turf/turf'
 import type { Feature, MultiPolygon, Polygon } from 'geojson'
 import RBush from 'rbush'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import { createPgDb } from '../../src/db/pg-db.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
-import { buildCellIndex, CELL_BOUNDARY, CELL_OUTSIDE, cellLookup, RegionResolver, regionResolver, wkbRings } from '../../src/repos/resolve.ts'
+import { buildCellIndex, CELL_BOUNDARY, CELL_OUTSIDE } from '../../src/repos/resolve/cell-index.ts'
+import { cellLookup } from '../../src/repos/resolve/cell-lookup.ts'
+import { RegionResolver, regionResolver } from '../../src/repos/resolve/resolver.ts'
+import { wkbRings } from '../../src/repos/wkb.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 
 type Area = Feature<Polygon | MultiPolygon, { id: string; parentId: string | null; level: number }>
@@ -41,7 +45,7 @@ function edgeDistance([px, py]: [number, number], f: Area): number {
 }
 
 describe.each(DB_MODES)('point → region resolution (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   const byLevel = new Map<number, { features: Area[]; index: RBush<Item>; byId: Map<string, Area> }>()
   beforeAll(async () => {
@@ -203,7 +207,7 @@ describe.each(DB_MODES)('point → region resolution (%s)', (mode) => {
 })
 
 describe.each(DB_MODES)('GET /api/regions/:id (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   beforeAll(async () => {
     app = await buildApp({ db: await testDb(mode) })
     await app.ready()
@@ -257,7 +261,7 @@ describe.each(DB_MODES)('resolution follows every change to regions (%s)', (mode
   })
 
   it('keeps the subdivided pieces in step with inserts, moves, retirement, renames and deletion', async () => {
-    const { resolvePoint } = await import('../../src/repos/resolve.ts')
+    const { resolvePoint } = await import('../../src/repos/resolve/sql-fallback.ts')
     const square = (x: number, y: number) => `ST_Multi(ST_MakeEnvelope(${x}, ${y}, ${x + 1}, ${y + 1}, 4326))`
     await db.query(`INSERT INTO regions (id, level, name, path, geom) VALUES ('TRESOLVE1', 1, 'test', 'TRESOLVE1', ${square(100, 10)})`)
     expect((await resolvePoint(db, 100.5, 10.5)).regions.map((r) => r.id)).toEqual(['TRESOLVE1'])
@@ -321,7 +325,7 @@ async function mismatches(db: Queryable, points: Array<[number, number]>, chains
 }
 
 describe.each(DB_MODES)('the cell index answers exactly as ST_Covers (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   const resolve = async (points: Array<[number, number]>) => {
     const chains: Chain[] = []
@@ -458,7 +462,7 @@ describe.each(DB_MODES)('the cell index answers exactly as ST_Covers (%s)', (mod
 })
 
 describe.each(DB_MODES)('the cell index never answers for changed boundaries (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   let other: { db: Queryable; close: () => Promise<void> }
   let seqBefore = 0

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { TEST_SECRET, bearer, signIn } from '../auth/support.ts'
@@ -32,7 +33,7 @@ async function gridOf(db: Db, street: string, nth: number): Promise<Place> {
 }
 
 /** Each URL answers 400 and names its field (in `field` where the body has one, else in the message). */
-async function expect400(app: GcApp, cases: ReadonlyArray<readonly [url: string, field: string]>): Promise<void> {
+async function expect400(app: AppInstance, cases: ReadonlyArray<readonly [url: string, field: string]>): Promise<void> {
   for (const [url, field] of cases) {
     const res = await app.inject(url)
     expect(res.statusCode, url).toBe(400)
@@ -43,7 +44,7 @@ async function expect400(app: GcApp, cases: ReadonlyArray<readonly [url: string,
 
 describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
   const clock = { now: T }
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   let a: Place // a grid of the first street
   let b: Place // a grid of another street
@@ -199,7 +200,7 @@ describe.each(DB_MODES)('wall statistics (%s)', (mode) => {
 describe.each(DB_MODES)('wall statistics filtered by category and department (%s)', (mode) => {
   const T2 = at('2031-03-08T12:00:00')
   const DAY2 = 'from=2031-03-08&to=2031-03-08'
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   let grid: Place
 
@@ -284,7 +285,7 @@ describe.each(DB_MODES)('wall statistics filtered by category and department (%s
 })
 
 describe.each(DB_MODES)('wall statistics when signed in (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   beforeAll(async () => {
     app = await buildApp({ db: await testDb(mode), auth: { mode: 'token', secret: TEST_SECRET, addressLimit: { max: 10_000, windowSeconds: 60 } } })
     await app.ready()

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FAMILY_CODES } from '../../../shared/domain/categories.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { escalateOverdue } from '../../src/services/escalation.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
@@ -17,7 +18,7 @@ const T = at('2026-04-17T12:00:00')
 const WEEK = `from=${encodeURIComponent('2026-04-13T00:00:00+08:00')}&to=${encodeURIComponent('2026-04-18T00:00:00+08:00')}`
 
 interface Harness {
-  app: GcApp
+  app: AppInstance
   db: Db
   clock: { now: Date }
 }

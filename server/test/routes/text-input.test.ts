@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db } from '../../src/db/types.ts'
 import { DEMO_OPEN311_KEY } from '../../src/repos/open311-keys.ts'
 import { findUnstorableText } from '../../src/validation.ts'
@@ -45,7 +46,7 @@ describe('findUnstorableText', () => {
 })
 
 describe.each(DB_MODES)('text a database cannot store (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let db: Db
   let adminToken: string
 

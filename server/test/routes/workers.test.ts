@@ -5,7 +5,8 @@ import { expandEvent } from '../../../shared/protocol/wire.ts'
 import type { WorkerPositionTuple } from '../../../shared/schemas/worker.ts'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import { connectClient, startServer, waitFor, type TestClient } from '../../../test/support/server.ts'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { maintainPositions } from '../../src/repos/workers.ts'
 
@@ -14,7 +15,7 @@ const PUSH_DEADLINE_MS = 8000
 const DAY = 86_400_000
 
 interface Harness {
-  app: GcApp
+  app: AppInstance
   db: Db
   clock: { now: Date }
   /** Grid workers not yet used by a test, each with a point inside their grid. */
@@ -446,7 +447,7 @@ describe.each(DB_MODES)('cameras (%s)', (mode) => {
 })
 
 describe.each(DB_MODES)('live resources over Socket.IO (%s)', (mode) => {
-  let app: GcApp
+  let app: AppInstance
   let url: string
   let db: Db
   const clients: TestClient[] = []

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DB_MODES, testDb } from '../../../test/support/db.ts'
 import type { Db } from '../../src/db/types.ts'
-import { Area, PatrolModel, patrolOptionsFromEnv, startPatrol, type Patrol } from '../../src/simulator/patrol.ts'
+import { Area } from '../../src/simulator/patrol-area.ts'
+import { patrolOptionsFromEnv } from '../../src/simulator/patrol-env.ts'
+import { PatrolModel } from '../../src/simulator/patrol-model.ts'
+import { startPatrol, type Patrol } from '../../src/simulator/patrol.ts'
 
 /** An L-shaped area (concave), about 220 m × 220 m near Jinhua, as one closed ring. */
 function lShape(): Area {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../src/app.ts'
+import { buildApp } from '../../src/app.ts'
+import type { AppInstance } from '../../src/app-types.ts'
 import type { Db, DbMode } from '../../src/db/types.ts'
 import { COLLECTIONS, COLLECTION_IDS } from '../../src/repos/features.ts'
 import { mvtFromGeoJson, mvtFromSql } from '../../src/repos/tiles.ts'
@@ -39,7 +40,7 @@ const withoutNulls = (p: Record<string, unknown>) => Object.fromEntries(Object.e
 
 describe.each(DB_MODES)('vector tiles at /tiles (%s)', (mode) => {
   let db: Db
-  let app: GcApp
+  let app: AppInstance
   let url: string
 
   beforeAll(async () => {
@@ -220,7 +221,7 @@ describe.each(DB_MODES)('vector tiles at /tiles (%s)', (mode) => {
 
 // The same tile from a server on each database: ST_AsMVT on real PostGIS, the Node encoder on embedded PostGIS.
 describe.runIf(DB_MODES.length === 2)('vector tiles are the same in both database modes', () => {
-  const servers = new Map<DbMode, { app: GcApp; url: string; db: Db }>()
+  const servers = new Map<DbMode, { app: AppInstance; url: string; db: Db }>()
 
   beforeAll(async () => {
     for (const mode of DB_MODES) {

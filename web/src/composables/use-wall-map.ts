@@ -16,7 +16,8 @@ import { streetOf, useWallStore } from '../stores/wall.ts'
 import { setSourceData } from '../map/create-map.ts'
 import { labelsOf } from '../map/geo.ts'
 import { LAYER, SOURCE } from '../map/layer-ids.ts'
-import { WallMapController, type MapLabel } from '../map/wall-layers.ts'
+import { WallMapController } from '../map/wall-layers.ts'
+import type { MapLabel } from '../map/geo.ts'
 import { useScale } from './use-scale.ts'
 
 export const IDLE_RESUME_MS = 180_000

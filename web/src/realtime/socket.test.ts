@@ -6,7 +6,8 @@
 import type { AddressInfo } from 'node:net'
 import { createPinia, setActivePinia } from 'pinia'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type GcApp } from '../../../server/src/app.ts'
+import { buildApp } from '../../../server/src/app.ts'
+import type { AppInstance } from '../../../server/src/app-types.ts'
 import type { Db } from '../../../server/src/db/types.ts'
 import { pruneEvents } from '../../../server/src/repos/events.ts'
 import { dbOpenVersions, maxSeq, report, sleep } from '../../../server/test/realtime/support.ts'
@@ -24,7 +25,7 @@ async function until(cond: () => boolean, what: string, ms = 15_000): Promise<vo
   }
 }
 
-async function serve(db: Db, port = 0): Promise<{ app: GcApp; url: string; port: number }> {
+async function serve(db: Db, port = 0): Promise<{ app: AppInstance; url: string; port: number }> {
   const app = await buildApp({ db, relayPollMs: 250, realtime: { retention: false } })
   await app.listen({ port, host: '127.0.0.1' })
   const p = (app.server.address() as AddressInfo).port

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { requireUser } from '../../auth/guards.ts'
 import { DemoAccountsSchema, LoginBodySchema, LogoutBodySchema, RefreshBodySchema, TokenPairSchema, UserProfileSchema } from '../../../../shared/schemas/auth.ts'
 import type { RequestMeta } from '../../auth/service.ts'
@@ -22,7 +22,7 @@ const meta = (req: FastifyRequest): RequestMeta => ({
 
 const BAD_CREDENTIALS = 'unknown username or wrong password'
 
-export default async function authRoutes(app: GcApp) {
+export default async function authRoutes(app: AppInstance) {
   const { addressLimit } = app.auth.options
   // Per client address (never per account: sign-in is anonymous), with the app's one @fastify/rate-limit
   // (app.ts): in this process's memory, or in Redis (REDIS_URL) and then shared by every process.

@@ -8,7 +8,7 @@ import {
   type CameraStatus,
 } from '../../../../shared/schemas/camera.ts'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { cameraReachable, listCameras, regionExists } from '../../repos/workers.ts'
 import { HttpError } from '../../services/http-error.ts'
 import { setCameraStatus } from '../../services/workers.ts'
@@ -28,7 +28,7 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) 
  * are for staff); a status change is for admins and dispatchers, on a camera in their scope (else 404 like a
  * missing one).
  */
-export default async function cameraRoutes(app: GcApp) {
+export default async function cameraRoutes(app: AppInstance) {
   app.addHook('onRequest', async (req) => {
     scopedCaller(req)
   })

@@ -13,8 +13,9 @@ import {
   type AnyActionBody,
   type CaseCreated,
 } from '../../../../shared/schemas/case.ts'
-import type { GcApp } from '../../app.ts'
-import { getCaseRow, getTimeline, listCases, toCase, type CaseFilter } from '../../repos/cases.ts'
+import type { AppInstance } from '../../app-types.ts'
+import { getTimeline, toCase } from '../../repos/cases.ts'
+import { getCaseRow, listCases, type CaseListFilter } from '../../services/case-reads.ts'
 import type { AuthUser } from '../../auth/roles.ts'
 import { listCasePhotos } from '../../repos/photos.ts'
 import { performAction, reportCase } from '../../services/cases.ts'
@@ -58,7 +59,7 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { addition
 type CaseQuery = Static<typeof ListQuery>
 
 /** The filters of a case list query (GET /api/cases, exports), limited to what `user` may read. 400 naming the field. */
-export function caseFilterOf(q: Omit<CaseQuery, 'limit' | 'offset'>, user: AuthUser | null | undefined): Omit<CaseFilter, 'limit' | 'offset'> {
+export function caseFilterOf(q: Omit<CaseQuery, 'limit' | 'offset'>, user: AuthUser | null | undefined): Omit<CaseListFilter, 'limit' | 'offset'> {
   const split = (s: string | undefined) => (s ? s.split(',') : undefined)
   const statuses = q.status
     ? [...new Set(q.status.split(',').flatMap((s) => (s === 'open' ? OPEN_STATUSES : [s as CaseStatus])))]
@@ -91,7 +92,7 @@ function parseIfMatch(raw: string | undefined): number | undefined {
 
 const etag = (version: number) => `"${version}"`
 
-export default async function caseRoutes(app: GcApp) {
+export default async function caseRoutes(app: AppInstance) {
   // AUTH_MODE=token: no case route but intake answers an anonymous caller, not even with a validation error (this
   // plugin's routes only; the auth hook on the root has already set req.user). The handlers ask scopedCaller again.
   // Intake stays open: an anonymous report (随手拍 without an account) is recorded with reporter null and can be

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 
 const Limit = Type.Object({ amount: Type.Number(), unit: Type.String() })
 const CategorySchema = Type.Object({
@@ -18,7 +18,7 @@ const CategorySchema = Type.Object({
 const DepartmentSchema = Type.Object({ code: Type.String(), zh: Type.String(), en: Type.String(), phone: Type.Union([Type.String(), Type.Null()]) })
 
 /** The reference tables as loaded from data/reference/categories.json (active rows only). */
-export default async function categoryRoutes(app: GcApp) {
+export default async function categoryRoutes(app: AppInstance) {
   app.get('/api/categories', { schema: { response: { 200: Type.Object({ categories: Type.Array(CategorySchema) }) } } }, async () => {
     const { rows } = await app.db.query<Static<typeof CategorySchema>>(
       `SELECT code, family, parent_code AS parent, name_zh AS zh, name_en AS en, color, department, priority, clock,

@@ -10,10 +10,10 @@ import {
   type BulkItemResult,
 } from '../../../../shared/schemas/dispatch.ts'
 import type { AnyActionBody } from '../../../../shared/schemas/case.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { permits, rolesFor } from '../../auth/case-access.ts'
 import { camerasNear, workerLoads } from '../../repos/candidates.ts'
-import { getCaseRow } from '../../repos/cases.ts'
+import { getCaseRow } from '../../services/case-reads.ts'
 import { nearestWorkers } from '../../repos/workers.ts'
 import { performAction } from '../../services/cases.ts'
 import { HttpError } from '../../services/http-error.ts'
@@ -34,7 +34,7 @@ const csvOf = (values: readonly string[], what: string, extra: Record<string, un
  *   (services/cases.ts performAction): per-case results, never all-or-nothing, so one conflict does not undo the
  *   others and each conflict says who changed what.
  */
-export default async function dispatchRoutes(app: GcApp) {
+export default async function dispatchRoutes(app: AppInstance) {
   // AUTH_MODE=token: anonymous callers 401 before validation (this plugin's routes only).
   app.addHook('onRequest', async (req) => {
     scopedCaller(req)

@@ -4,8 +4,8 @@ import { categoryInfo } from '../../../../shared/domain/categories.ts'
 import { PRIORITY_NAMES, SOURCE_NAMES } from '../../../../shared/domain/case-lifecycle.ts'
 import { STATUS_NAMES } from '../../../../shared/domain/case-status.ts'
 import type { Case } from '../../../../shared/schemas/case.ts'
-import type { GcApp } from '../../app.ts'
-import { listCases } from '../../repos/cases.ts'
+import type { AppInstance } from '../../app-types.ts'
+import { listCases } from '../../services/case-reads.ts'
 import { scopedCaller } from '../caller.ts'
 import { caseFilterOf, ListQuery } from './cases.ts'
 
@@ -72,7 +72,7 @@ export function csvCell(v: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
-export default async function exportRoutes(app: GcApp) {
+export default async function exportRoutes(app: AppInstance) {
   app.get(
     '/api/exports/cases',
     {

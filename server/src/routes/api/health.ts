@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 
-export default async function healthRoutes(app: GcApp) {
+export default async function healthRoutes(app: AppInstance) {
   app.get(
     '/api/health',
     {

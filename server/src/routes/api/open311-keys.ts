@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { requireRole } from '../../auth/guards.ts'
 import { issueOpen311Key } from '../../repos/open311-keys.ts'
 
@@ -18,7 +18,7 @@ const IssuedSchema = Type.Object({
  * Admins only; checked on request, before the body is validated: anonymous → 401 (also in AUTH_MODE=dev-header,
  * where a caller without a token has no user), other roles → 403.
  */
-export default async function open311KeyRoutes(app: GcApp) {
+export default async function open311KeyRoutes(app: AppInstance) {
   app.addHook('onRequest', async (req) => {
     requireRole(req, ['admin'])
   })

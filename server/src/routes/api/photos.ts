@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { PhotoUploadSchema } from '../../../../shared/schemas/photo.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { getReadablePhotoRow, type PhotoReader } from '../../repos/photos.ts'
 import { callerOf } from '../caller.ts'
 import { HttpError } from '../../services/http-error.ts'
@@ -76,7 +76,7 @@ async function readPhotoParts(req: FastifyRequest): Promise<UploadedFile[]> {
  * Photo upload and download. @fastify/multipart is registered inside this plugin only, so the JSON routes never
  * see multipart bodies.
  */
-export default async function photoRoutes(app: GcApp, opts: PhotoRoutesOptions) {
+export default async function photoRoutes(app: AppInstance, opts: PhotoRoutesOptions) {
   await app.register(multipart, {
     throwFileSizeLimit: true,
     limits: {

@@ -3,7 +3,7 @@ import { HttpError } from '../../services/http-error.ts'
 import type { FastifyError } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { importRegions, ImportInvalidError, type ImportSource } from '../../services/region-import.ts'
 import { DEFAULT_TOLERANCE_M2, MAX_IMPORT_BYTES } from '../../services/region-import-types.ts'
 
@@ -41,7 +41,7 @@ const MIB = MAX_IMPORT_BYTES / 1024 / 1024
  * Shapefile sent as the raw body (application/zip). The file's content is checked by the import itself, which
  * reports every problem at once (422), so the body schema accepts any document.
  */
-export default async function regionImportRoutes(app: GcApp) {
+export default async function regionImportRoutes(app: AppInstance) {
   app.addContentTypeParser('application/geo+json', { parseAs: 'string', bodyLimit: MAX_IMPORT_BYTES }, app.getDefaultJsonParser('error', 'error'))
   app.addContentTypeParser(ZIP_TYPES, { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BYTES }, (_req, body, done) => done(null, body))
 

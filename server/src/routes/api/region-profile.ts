@@ -1,11 +1,12 @@
 import { Type } from 'typebox'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { RegionProfileSchema } from '../../../../shared/schemas/region.ts'
-import type { GcApp } from '../../app.ts'
-import { regionPerformance, regionProfile } from '../../repos/region-profile.ts'
+import type { AppInstance } from '../../app-types.ts'
+import { regionProfile } from '../../repos/region-profile.ts'
+import { regionPerformance } from '../../services/region-performance.ts'
 import { inScope } from '../../auth/guards.ts'
 
-export default async function regionProfileRoutes(app: GcApp) {
+export default async function regionProfileRoutes(app: AppInstance) {
   app.get(
     '/api/regions/:id',
     {

@@ -1,9 +1,9 @@
 import { Type } from 'typebox'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { regionsGeoJson } from '../../repos/regions.ts'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 
-export default async function regionRoutes(app: GcApp) {
+export default async function regionRoutes(app: AppInstance) {
   app.get(
     '/api/regions',
     {

@@ -3,8 +3,9 @@ import { INPUT_CRS, toWgs84, type InputCrs } from '../../../../shared/geo/crs.ts
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import { LatSchema, LonSchema } from '../../../../shared/schemas/geo.ts'
 import { RegionRefSchema, ResolveResultSchema } from '../../../../shared/schemas/region.ts'
-import type { GcApp } from '../../app.ts'
-import { regionResolver, resolvePoints, resolvePointsJson } from '../../repos/resolve.ts'
+import type { AppInstance } from '../../app-types.ts'
+import { regionResolver } from '../../repos/resolve/resolver.ts'
+import { resolvePoints, resolvePointsJson } from '../../repos/resolve/sql-fallback.ts'
 
 /** Most points one batch may carry: one query, answered in well under a second. */
 export const MAX_BATCH_POINTS = 10_000
@@ -17,7 +18,7 @@ const CrsSchema = Type.Unsafe<InputCrs>({
 })
 const AsOfSchema = Type.String({ format: 'date-time', description: 'resolve against the boundaries valid at this time' })
 
-export default async function resolveRoutes(app: GcApp) {
+export default async function resolveRoutes(app: AppInstance) {
   // Current boundaries: through this process's cell index (repos/resolve.ts), built in the background from the
   // start; until it is ready, and whenever the regions have changed since it was built, by SQL alone.
   const resolver = regionResolver(app.db)

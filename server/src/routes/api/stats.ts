@@ -11,7 +11,7 @@ import {
   RankingQuerySchema,
   RankingSchema,
 } from '../../../../shared/schemas/stats.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { heat, hourly, loopStats, overview, ranking } from '../../services/stats.ts'
 import type { FastifyRequest } from 'fastify'
 import { seesEverything } from '../../auth/guards.ts'
@@ -24,7 +24,7 @@ import { scopedCaller } from '../caller.ts'
  * dev-header without a token is unscoped, as before identity. A signed-in caller:
  * - resident → 403 (their own cases are all they may see, and aggregates over others' are not theirs);
  * - `region` given: it must lie in their scope, else 404 `region_not_found` exactly like a region that does not
- *   exist (checked in the region's query, services/stats.ts requireRegion);
+ *   exist (checked in the region's query, services/stats-filter.ts requireRegion);
  * - no `region`: clamped to their scope region (admin/commander without a scope: everything, as before). A scoped
  *   role without a scope region reaches nothing: 403.
  */
@@ -42,7 +42,7 @@ function statsScope(req: FastifyRequest, region: string | undefined): { regionId
  * for the cases reported in a window under a region and category, optionally by category, child region or day;
  * GET /api/stats/overview — live KPIs for the wall. Definitions: server/src/services/stats.ts.
  */
-export default async function statsRoutes(app: GcApp) {
+export default async function statsRoutes(app: AppInstance) {
   // AUTH_MODE=token: anonymous → 401 before validation (this plugin's routes only).
   app.addHook('onRequest', async (req) => {
     scopedCaller(req)

@@ -22,7 +22,7 @@ import {
   type WorkerRole,
   type WorkerStatus,
 } from '../../../../shared/schemas/worker.ts'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { getWorker, listLiveWorkers, listWorkers, nearestWorkers, regionExists, workerTrack } from '../../repos/workers.ts'
 import { HttpError } from '../../services/http-error.ts'
 import { recordPositions, setWorkerStatus, startPositionMaintenance, type PositionMaintenance } from '../../services/workers.ts'
@@ -57,7 +57,7 @@ function checkValidation(req: FastifyRequest): void {
   if (err) throw validationFailure(err)
 }
 
-async function requireRegion(app: GcApp, id: string | undefined): Promise<void> {
+async function requireRegion(app: AppInstance, id: string | undefined): Promise<void> {
   if (id !== undefined && !(await regionExists(app.db, id))) {
     throw new HttpError(400, 'invalid_request', `querystring.region "${id}" is not a region`, 'region')
   }
@@ -101,7 +101,7 @@ function positiveIntFromEnv(name: string, fallback: number): number {
  * job in this process (POSITION_RETENTION_DAYS, default 30; a pass at start and every
  * POSITION_MAINTENANCE_INTERVAL_S, default 3600).
  */
-export default async function workerRoutes(app: GcApp) {
+export default async function workerRoutes(app: AppInstance) {
   const retentionDays = positiveIntFromEnv('POSITION_RETENTION_DAYS', 30)
   const intervalMs = positiveIntFromEnv('POSITION_MAINTENANCE_INTERVAL_S', 3600) * 1000
   let maintenance: PositionMaintenance | undefined

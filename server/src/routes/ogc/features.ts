@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { COLLECTIONS, collectionById, collectionExtents, featureById, featurePage, type Bbox, type CollectionDef } from '../../repos/features.ts'
 import { HttpError } from '../../services/http-error.ts'
 import { openApiDocument } from './openapi.ts'
@@ -72,7 +72,7 @@ function describeCollection(root: string, def: CollectionDef, bbox: Bbox | undef
  * OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0) under /ogc: GIS clients (QGIS, GDAL's OAPIF driver, ArcGIS)
  * read the regions and cameras from here. Every link is absolute and honours X-Forwarded-Proto/Host.
  */
-export default async function ogcFeatureRoutes(app: GcApp) {
+export default async function ogcFeatureRoutes(app: AppInstance) {
   const landing = {
     schema: { querystring: MetaQuery, response: { 200: LandingPageSchema, ...errors } },
   }

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Type } from 'typebox'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { insertTimeline } from '../../repos/cases.ts'
 import { checkOpen311Key } from '../../repos/open311-keys.ts'
 import { reportCase } from '../../services/cases.ts'
@@ -87,7 +87,7 @@ function idempotencyScope(input: Open311Create, keyHash: string): string {
  * service requests (service_request_id = the case code), and intake that becomes a case with source `open311`.
  * JSON only. Every error is the spec's array `[{ code, description }]` (this plugin's own error handler).
  */
-export default async function open311Routes(app: GcApp) {
+export default async function open311Routes(app: AppInstance) {
   app.setErrorHandler(open311ErrorHandler)
   // Bodies are the spec's form or JSON; Fastify's default text/plain parser would let any text through to the checks.
   app.removeContentTypeParser('text/plain')

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { Type } from 'typebox'
-import type { GcApp } from '../../app.ts'
+import type { AppInstance } from '../../app-types.ts'
 import { COLLECTIONS, collectionById } from '../../repos/features.ts'
 import { MAX_TILE_ZOOM, vectorTile } from '../../repos/tiles.ts'
 import { HttpError } from '../../services/http-error.ts'
@@ -31,7 +31,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
  * Web Mercator, extent 4096, one layer named like the collection. A tile with no feature answers 204 No Content
  * (MapLibre draws it as empty); micro-grid tiles below z11 are always empty (see MIN_TILE_ZOOM).
  */
-export default async function tileRoutes(app: GcApp) {
+export default async function tileRoutes(app: AppInstance) {
   app.get(
     '/tiles/:layer/:z/:x/:y.mvt',
     {
