@@ -9,7 +9,7 @@ import { HeatmapLayer } from '@deck.gl/aggregation-layers'
 import type { Layer, PickingInfo } from '@deck.gl/core'
 import { IconLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers'
 import type { MapboxOverlay } from '@deck.gl/mapbox'
-import type { ExpressionSpecification, FilterSpecification, Map as MapLibreMap } from 'maplibre-gl'
+import type { FilterSpecification, Map as MapLibreMap } from 'maplibre-gl'
 import type { Camera } from '../../../shared/schemas/camera.ts'
 import type { Case } from '../../../shared/schemas/case.ts'
 import type { ChoroplethMetric, WallLayer } from '../stores/wall.ts'
@@ -20,16 +20,9 @@ import { LABEL_FONT } from './base-style.ts'
 import type { MapLabel } from './geo.ts'
 import { DECK_ID, LAYER, SOURCE } from './layer-ids.ts'
 
-/** Case status → colour (Okabe–Ito based, as --gc-st-* in theme.css). */
-export const STATUS_COLORS: Record<string, string> = {
-  reported: '#e69f00',
-  registered: '#56b4e9',
-  dispatched: '#8fb8ff',
-  in_progress: '#f0e442',
-  handled: '#2ec4a0',
-  verified: '#e38fc6',
-}
-export const ALARM_COLOR = '#ff6b2b'
+import { wallCasePaint } from './layers/cases.ts'
+
+export { ALARM_COLOR, STATUS_COLORS } from './layers/cases.ts'
 export const WORKER_COLORS: Record<string, [number, number, number]> = {
   on_duty: [46, 196, 160],
   busy: [240, 228, 66],
@@ -187,17 +180,7 @@ export class WallMapController {
 
     // Cases: colour by status, size by priority, an orange-red ring when overdue or escalated; the cross-filter.
     if (m.getLayer(LAYER.caseCircle)) {
-      const color: unknown[] = ['match', ['get', 'status']]
-      for (const [k, v] of Object.entries(STATUS_COLORS)) color.push(k, v)
-      color.push('#b0bec5')
-      m.setPaintProperty(LAYER.caseCircle, 'circle-color', color as ExpressionSpecification)
-      m.setPaintProperty(LAYER.caseCircle, 'circle-radius', [
-        '*',
-        ['match', ['get', 'priority'], 'urgent', 1.5, 'high', 1.2, 1],
-        ['interpolate', ['linear'], ['zoom'], 8, 4.5, 10, 6.5, 13, 9, 16, 13],
-      ] as ExpressionSpecification)
-      m.setPaintProperty(LAYER.caseCircle, 'circle-stroke-color', ['case', ['get', 'alarm'], ALARM_COLOR, '#ffffff'] as ExpressionSpecification)
-      m.setPaintProperty(LAYER.caseCircle, 'circle-stroke-width', ['case', ['get', 'alarm'], 3.5, 1.5] as ExpressionSpecification)
+      for (const [prop, value] of Object.entries(wallCasePaint())) m.setPaintProperty(LAYER.caseCircle, prop as 'circle-color', value)
       const filter: unknown[] = ['all']
       if (s.category) filter.push(['==', ['get', 'family'], s.category])
       if (s.street) filter.push(['==', ['get', 'street'], s.street])

@@ -1,5 +1,5 @@
 /** Open cases as circles coloured by category with a white stroke. */
-import type { GeoJSONSourceSpecification, LayerSpecification } from 'maplibre-gl'
+import type { ExpressionSpecification, GeoJSONSourceSpecification, LayerSpecification } from 'maplibre-gl'
 import { categoryInfo } from '../../../../shared/domain/categories.ts'
 import type { Case } from '../../../../shared/schemas/case.ts'
 import { MAP_COLORS } from '../base-style.ts'
@@ -7,6 +7,35 @@ import { LAYER, SOURCE } from '../layer-ids.ts'
 import { emptyGeoJsonSource } from './empty.ts'
 
 export const UNKNOWN_CATEGORY_COLOR = '#b0bec5'
+
+/** Case status → colour (Okabe–Ito based, as --gc-st-* in theme.css): the wall colours its cases by status. */
+export const STATUS_COLORS: Record<string, string> = {
+  reported: '#e69f00',
+  registered: '#56b4e9',
+  dispatched: '#8fb8ff',
+  in_progress: '#f0e442',
+  handled: '#2ec4a0',
+  verified: '#e38fc6',
+}
+export const ALARM_COLOR = '#ff6b2b'
+
+/**
+ * The wall's paint of the case circles: colour by status, size by priority, an orange-red ring when overdue or
+ * escalated. A zoom curve must be the outermost expression (MapLibre refuses `zoom` nested in `*`): the priority's
+ * factor sits at each stop.
+ */
+export function wallCasePaint(): Record<'circle-color' | 'circle-radius' | 'circle-stroke-color' | 'circle-stroke-width', ExpressionSpecification> {
+  const color: unknown[] = ['match', ['get', 'status']]
+  for (const [k, v] of Object.entries(STATUS_COLORS)) color.push(k, v)
+  color.push(UNKNOWN_CATEGORY_COLOR)
+  const bigger = (r: number): ExpressionSpecification => ['*', ['match', ['get', 'priority'], 'urgent', 1.5, 'high', 1.2, 1], r]
+  return {
+    'circle-color': color as ExpressionSpecification,
+    'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, bigger(4.5), 10, bigger(6.5), 13, bigger(9), 16, bigger(13)],
+    'circle-stroke-color': ['case', ['get', 'alarm'], ALARM_COLOR, '#ffffff'],
+    'circle-stroke-width': ['case', ['get', 'alarm'], 3.5, 1.5],
+  }
+}
 
 export interface CaseFeatureProps {
   id: string
