@@ -194,11 +194,22 @@ export async function buildApp(opts: AppOptions): Promise<AppInstance> {
   app.get('/api/*', async (_req, reply) => reply.code(404).send({ error: 'not_found', message: 'no such API route' }))
 
   if (opts.webDist && existsSync(join(opts.webDist, 'index.html'))) {
-    await app.register(fastifyStatic, { root: opts.webDist, wildcard: false, maxAge: '1h' })
-    // Client-side routes (/wall, /drill/…) get the app shell; index.html itself is never cached.
+    await app.register(fastifyStatic, {
+      root: opts.webDist,
+      wildcard: false,
+      maxAge: '1h',
+      // The pages, the field app's service worker and its manifest are asked again every time (they name the hashed
+      // assets of the current build); everything else keeps an hour.
+      setHeaders: (res, path) => {
+        if (/(^|[\\/])(index\.html|sw\.js|manifest\.webmanifest)$/.test(path)) res.header('cache-control', 'no-cache')
+      },
+    })
+    // Client-side routes get their app's shell: /m/… the field app's, everything else the command center's (/drill/…);
+    // the shells themselves are never cached.
     app.setNotFoundHandler((req, reply) => {
       if (req.method === 'GET' && !req.url.startsWith('/api/')) {
-        return reply.header('cache-control', 'no-cache').sendFile('index.html')
+        const field = req.url === '/m' || req.url.startsWith('/m/') || req.url.startsWith('/m?')
+        return reply.header('cache-control', 'no-cache').sendFile(field ? 'm/index.html' : 'index.html')
       }
       return reply.code(404).send({ error: 'not_found', message: `${req.method} ${req.url} is not a route` })
     })

@@ -6,16 +6,17 @@
 import { computed, ref, watch } from 'vue'
 import * as common from './locales/common.ts'
 import * as dispatch from './locales/dispatch.ts'
+import * as mobile from './locales/mobile.ts'
 import * as wall from './locales/wall.ts'
 
 export type Locale = 'zh' | 'en'
 export const LOCALES: readonly Locale[] = ['zh', 'en']
 
-const zh = { ...common.zh, ...wall.zh, ...dispatch.zh }
+const zh = { ...common.zh, ...wall.zh, ...dispatch.zh, ...mobile.zh }
 
 export type MessageKey = keyof typeof zh
 
-const en: Record<MessageKey, string> = { ...common.en, ...wall.en, ...dispatch.en }
+const en: Record<MessageKey, string> = { ...common.en, ...wall.en, ...dispatch.en, ...mobile.en }
 
 const MESSAGES: Record<Locale, Record<MessageKey, string>> = { zh, en }
 const STORAGE_KEY = 'gridcommand.locale'

@@ -3,7 +3,7 @@
  * loaded and again whenever anything `state()` reads changes, removed on unmount. A component using it only says
  * which state its map shows; the layers are the factories' (map/layers/). No deck.gl unless `overlay` brings it.
  */
-import type { Map as MapLibreMap } from 'maplibre-gl'
+import type { Map as MapLibreMap, StyleSpecification } from 'maplibre-gl'
 import { onBeforeUnmount, onMounted, ref, shallowRef, watch, type Ref } from 'vue'
 import { createMap } from '../map/create-map.ts'
 import { MapController, type MapLayers, type MapOverlay } from '../map/map-controller.ts'
@@ -18,6 +18,8 @@ export interface MapControllerOptions<S, O> {
   onLoad?: (map: MapLibreMap) => void | (() => void)
   /** The map's name on `window.__gridcommand` (debugging, browser tests). */
   debugHandle?: string
+  /** Base style (default: the wall's dark one). */
+  style?: StyleSpecification
 }
 
 export function useMapController<S, O = never>(container: Ref<HTMLElement | null>, opts: MapControllerOptions<S, O>) {
@@ -28,7 +30,7 @@ export function useMapController<S, O = never>(container: Ref<HTMLElement | null
   let unbind: void | (() => void)
 
   onMounted(() => {
-    const m = createMap(container.value!)
+    const m = createMap(container.value!, opts.style)
     map.value = m
     if (opts.debugHandle && window.__gridcommand) window.__gridcommand[opts.debugHandle] = m
     m.on('load', () => {

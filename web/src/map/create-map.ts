@@ -17,14 +17,15 @@ export const DEFAULT_ZOOM = 9
 
 let workerConfigured = false
 
-export function createMap(container: HTMLElement): maplibregl.Map {
+/** A map on the wall's dark base style, or on `style` (the field app's light one). */
+export function createMap(container: HTMLElement, style: maplibregl.StyleSpecification = baseStyle()): maplibregl.Map {
   if (!workerConfigured) {
     maplibregl.setWorkerUrl(workerUrl)
     workerConfigured = true
   }
   const map = new maplibregl.Map({
     container,
-    style: baseStyle(),
+    style,
     center: DEFAULT_CENTER,
     zoom: DEFAULT_ZOOM,
     minZoom: 6,

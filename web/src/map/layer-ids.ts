@@ -85,7 +85,7 @@ export const DISPATCH_LAYER = {
 } as const
 
 /** The drill-down map (components/drill/DrillMap.vue). */
-export const DRILL_SOURCE = { siblings: 'gc-drill-siblings', current: 'gc-drill-current', children: 'gc-drill-children' } as const
+export const DRILL_SOURCE = { siblings: 'gc-drill-siblings', current: 'gc-drill-current', children: 'gc-drill-children', checkins: 'gc-drill-checkins' } as const
 export const DRILL_LAYER = {
   siblingsFill: 'gc-drill-siblings-fill',
   siblingsLine: 'gc-drill-siblings-line',
@@ -93,6 +93,7 @@ export const DRILL_LAYER = {
   childrenFill: 'gc-drill-children-fill',
   childrenLine: 'gc-drill-children-line',
   currentLine: 'gc-drill-current-line',
+  checkins: 'gc-drill-checkins',
 } as const
 export const DRILL_DECK_ID = { labels: 'drill-labels' } as const
 /** Bottom to top: the siblings dimmed, the current region under its children, its outline above them. */
@@ -103,4 +104,17 @@ export const DRILL_LAYER_ORDER: readonly string[] = [
   DRILL_LAYER.childrenFill,
   DRILL_LAYER.childrenLine,
   DRILL_LAYER.currentLine,
+  DRILL_LAYER.checkins,
 ]
+
+/** The field app's map (web/src/mobile): light, MapLibre only. */
+export const FIELD_SOURCE = { grids: 'gc-field-grids', microgrids: 'gc-field-microgrids', points: 'gc-field-points', checkins: 'gc-field-checkins' } as const
+export const FIELD_LAYER = {
+  background: 'gc-field-background',
+  gridFill: 'gc-field-grid-fill',
+  gridOutline: 'gc-field-grid-outline',
+  microgridOutline: 'gc-field-microgrid-outline',
+  checkins: 'gc-field-checkins',
+  me: 'gc-field-me',
+  case: 'gc-field-case',
+} as const

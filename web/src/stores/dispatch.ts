@@ -74,7 +74,7 @@ export function assignActionFor(status: Case['status']): 'dispatch' | 'reassign'
 export interface PendingConflict {
   conflict: CaseConflict
   /** What the dispatcher tried, to offer it again on the fresh version. */
-  attempt: { kind: 'assign'; workerId: string } | { kind: 'escalate'; reason: string }
+  attempt: { kind: 'assign'; workerId: string } | { kind: 'escalate'; reason: string } | { kind: 'close' }
 }
 
 export const useDispatchStore = defineStore('dispatch', () => {
@@ -236,6 +236,23 @@ export const useDispatchStore = defineStore('dispatch', () => {
     }
   }
 
+  /** Closes the selected case (结案) once it is verified. */
+  async function close(version?: number): Promise<boolean> {
+    const c = detail.value
+    if (!c || busy.value) return false
+    busy.value = true
+    conflict.value = null
+    try {
+      const r = await postCaseAction(c.id, 'close', version ?? c.version, {})
+      if (!applyOutcome(r, { kind: 'close' })) return false
+      notice.value = { kind: 'ok', text: t('dispatch.closed', { code: c.code }) }
+      return true
+    } finally {
+      busy.value = false
+      if (selectedId.value === c.id) await reload(c.id)
+    }
+  }
+
   /** Retries the conflicting attempt on the version the conflict reported (the dispatcher has seen the changes). */
   async function retryConflict(): Promise<void> {
     const p = conflict.value
@@ -244,6 +261,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
     const v = p.conflict.currentVersion
     conflict.value = null
     if (p.attempt.kind === 'assign') await assign(p.attempt.workerId, v)
+    else if (p.attempt.kind === 'close') await close(v)
     else await escalate(p.attempt.reason, v)
   }
 
@@ -298,7 +316,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
   }
 
   return {
-    filters, clock, queue, selectedId, selected, detail, candidates, loadingDetail, busy, conflict, notice, checked, lastBulk,
+    filters, clock, queue, selectedId, selected, detail, candidates, loadingDetail, busy, conflict, notice, checked, lastBulk, close,
     select, reload, move, assign, escalate, retryConflict, dismissConflict, toggleChecked, bulkAssign, workerName,
   }
 })

@@ -6,7 +6,7 @@ import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import type { RegionLevel } from '../../../shared/domain/levels.ts'
 import type { RegionFeatureCollection, RegionProfile } from '../../../shared/schemas/region.ts'
-import { fetchRegionProfile, fetchRegions } from '../api/http.ts'
+import { fetchRegionProfile, fetchRegions, getJson } from '../api/http.ts'
 import { EMPTY_FC } from '../lib/geojson.ts'
 
 
@@ -15,6 +15,8 @@ export const useDrillStore = defineStore('drill', () => {
   const profile = shallowRef<RegionProfile | null>(null)
   const children = shallowRef<RegionFeatureCollection>(EMPTY_FC)
   const siblings = shallowRef<RegionFeatureCollection>(EMPTY_FC)
+  /** The last 7 days of visit check-ins under the region, for staff who reach it (else none). */
+  const checkins = shallowRef<GeoJSON.FeatureCollection>(EMPTY_FC as GeoJSON.FeatureCollection)
   const loading = ref(false)
   const error = ref<string | null>(null)
   let token = 0
@@ -43,6 +45,7 @@ export const useDrillStore = defineStore('drill', () => {
       profile.value = p
       children.value = kids
       siblings.value = sibs
+      void loadCheckins(p.id, mine)
     } catch (err) {
       if (mine === token) {
         error.value = err instanceof Error ? err.message : String(err)
@@ -55,5 +58,22 @@ export const useDrillStore = defineStore('drill', () => {
     }
   }
 
-  return { regionId, profile, children, siblings, loading, error, load }
+  async function loadCheckins(id: string, mine = token): Promise<void> {
+    const from = new Date(Date.now() - 7 * 86400_000).toISOString()
+    try {
+      const fc = await getJson<GeoJSON.FeatureCollection>(`/api/checkins?region=${encodeURIComponent(id)}&from=${encodeURIComponent(from)}&limit=5000`)
+      if (mine === token) checkins.value = fc
+    } catch {
+      if (mine === token) checkins.value = EMPTY_FC as GeoJSON.FeatureCollection // residents, callers out of reach
+    }
+  }
+
+  /** A check-in made just now (the live stream): shown at once when it lies under the region shown. */
+  function addCheckin(feature: GeoJSON.Feature, regionPath: string | null): void {
+    const id = regionId.value
+    if (!id || !regionPath?.split('.').includes(id)) return
+    checkins.value = { type: 'FeatureCollection', features: [...checkins.value.features, feature] }
+  }
+
+  return { regionId, profile, children, siblings, checkins, loading, error, load, addCheckin }
 })
