@@ -9,6 +9,7 @@ import { retry } from '../lib/retry.ts'
 import { useSessionStore } from '../stores/session.ts'
 import App from './App.vue'
 import { makeRouter } from './router.ts'
+import { useProfileStore } from './stores/profile.ts'
 import './style.css'
 
 const pinia = createPinia()
@@ -19,7 +20,11 @@ app.use(router)
 window.__gridcommand = { pinia, router }
 app.mount('#app')
 
-void retry(() => useSessionStore(pinia).restore()).catch(() => false)
+void retry(() => useSessionStore(pinia).restore())
+  .catch(() => false)
+  .then((ok) => {
+    if (!ok) useProfileStore(pinia).noSession()
+  })
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   navigator.serviceWorker.register('/m/sw.js', { scope: '/m/' }).catch((err) => console.warn('[field] service worker:', err))

@@ -28,9 +28,12 @@ export const useProfileStore = defineStore('profile', () => {
       return false
     }
   }
+  /** A refresh token is in storage (a session from before, not yet restored or refused). */
+  const stored = ref(hasStoredSession())
   watch(
     () => session.user,
     (u) => {
+      stored.value = hasStoredSession()
       if (u) {
         kept.value = u
         localStorage.setItem(KEPT_KEY, JSON.stringify(u))
@@ -42,12 +45,20 @@ export const useProfileStore = defineStore('profile', () => {
     { immediate: true },
   )
   /** The user the app is for (null: the sign-in page). */
-  const user = computed(() => session.user ?? (hasStoredSession() ? kept.value : null))
+  const user = computed(() => session.user ?? (stored.value ? kept.value : null))
+  /** A session from before whose user this phone has not seen yet: wait for the server rather than ask to sign in. */
+  const waiting = computed(() => !session.user && stored.value && !kept.value && !refused.value)
+  const refused = ref(false)
+  /** The stored session was refused (expired, revoked): the sign-in page after all. */
+  function noSession(): void {
+    refused.value = true
+    stored.value = hasStoredSession()
+  }
   /** Signed in from before but the server has not answered yet (offline start). */
   const offlineSession = computed(() => !session.user && user.value !== null)
   // A string: the inspector role is newer than some servers this app may meet.
   const role = computed(() => (user.value?.role ?? null) as string | null)
   const isWorker = computed(() => role.value === 'grid_worker')
   const verifies = computed(() => role.value === 'inspector' || role.value === 'leader' || role.value === 'admin')
-  return { user, offlineSession, role, isWorker, verifies }
+  return { user, offlineSession, waiting, role, isWorker, verifies, noSession }
 })
