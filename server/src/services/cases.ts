@@ -155,6 +155,8 @@ export interface ActionContext {
   now: Date
   /** Version from If-Match; the body's `version` field is the other way to send it. */
   ifMatch?: number
+  /** Runs inside the action's transaction after everything is written (the idempotency record uses it). */
+  inTransaction?: (tx: Queryable, result: ActionResult) => Promise<void>
 }
 
 export interface ActionResult {
@@ -379,7 +381,9 @@ export async function performAction(db: Db, caseId: string, action: CaseAction, 
         allowed,
       })
     }
-    return applyEffect(tx, row, action, await effectOf(tx, row, action, body, ctx), ctx)
+    const result = await applyEffect(tx, row, action, await effectOf(tx, row, action, body, ctx), ctx)
+    await ctx.inTransaction?.(tx, result)
+    return result
   })
 }
 

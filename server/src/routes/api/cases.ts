@@ -11,6 +11,7 @@ import {
   CaseConflictSchema,
   CaseSchema,
   type AnyActionBody,
+  type Case,
   type CaseCreated,
 } from '../../../../shared/schemas/case.ts'
 import type { AppInstance } from '../../app-types.ts'
@@ -26,6 +27,7 @@ import {
   parseIdempotencyKey,
   releaseKey,
   requestHash,
+  withIdempotencyKey,
   type IdempotentRequest,
 } from '../../services/idempotency.ts'
 import { parseBbox } from '../ogc/request.ts'
@@ -179,7 +181,11 @@ export default async function caseRoutes(app: AppInstance) {
         schema: {
           params: IdParams,
           body: ACTION_BODIES[action] as TSchema,
-          headers: Type.Object({ 'if-match': Type.Optional(Type.String()), 'x-actor': Type.Optional(Type.String()) }),
+          headers: Type.Object({
+            'if-match': Type.Optional(Type.String()),
+            'x-actor': Type.Optional(Type.String()),
+            'idempotency-key': Type.Optional(Type.String()),
+          }),
           response: { 200: CaseSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: CaseConflictSchema, 422: ErrorSchema, 428: ErrorSchema },
         },
       },
@@ -190,13 +196,28 @@ export default async function caseRoutes(app: AppInstance) {
         if (ifMatch !== undefined && body.version !== undefined && ifMatch !== body.version) {
           throw new HttpError(400, 'invalid_request', `If-Match (${ifMatch}) and body.version (${body.version}) disagree`, 'version')
         }
-        const result = await performAction(app.db, req.params.id, action as CaseAction, body, {
-          actor: requireActor(req),
-          user,
-          now: app.now(),
-          ifMatch,
-        })
-        return reply.header('etag', etag(result.case.version)).send(result.case)
+        const actor = requireActor(req)
+        const now = app.now()
+        // Idempotency-Key (the phone's offline queue replays actions after a dropped link): per caller, the request
+        // being the case, the action, the body and the If-Match version. A replay of an action that succeeded gets
+        // its first 200 again — not the 412 its old version would now earn.
+        const key = parseIdempotencyKey(req.headers['idempotency-key'])
+        const path = `/api/cases/${req.params.id}/actions/${action}`
+        const idem = key ? { scope: actor, key, hash: requestHash('POST', path, { body, ifMatch: ifMatch ?? null }) } : undefined
+        const outcome = await withIdempotencyKey(app.db, idem, now, (record) =>
+          performAction(app.db, req.params.id, action as CaseAction, body, {
+            actor,
+            user,
+            now,
+            ifMatch,
+            inTransaction: record && ((tx, result) => record(tx, 200, result.case)),
+          }),
+        )
+        if (outcome.kind === 'replay') {
+          const stored = outcome.body as Case
+          return reply.code(outcome.statusCode as 200).header('idempotent-replayed', 'true').header('etag', etag(stored.version)).send(stored)
+        }
+        return reply.header('etag', etag(outcome.result.case.version)).send(outcome.result.case)
       },
     )
   }
