@@ -22,6 +22,15 @@ const PhotoIds = Type.Array(Type.String({ format: 'uuid' }), {
   description: 'ids returned by POST /api/photos (at most 6 per case)',
 })
 
+/** How far `madeAt` may lie ahead of the server's clock (a phone's clock runs a little fast) and behind it (a week offline). */
+export const MADE_AT_MAX_AHEAD_MS = 5 * 60_000
+export const MADE_AT_MAX_AGE_MS = 7 * 24 * 3_600_000
+export const MadeAtSchema = Type.String({
+  format: 'date-time',
+  description: 'when the user made it on the phone (an item queued offline keeps its own time); at most 5 minutes ahead of the server and 7 days behind it',
+})
+const MadeAt = Type.Optional(MadeAtSchema)
+
 export const CaseCreateSchema = Type.Object(
   {
     category: CategoryCodeSchema,
@@ -35,6 +44,7 @@ export const CaseCreateSchema = Type.Object(
     priority: Type.Optional(PrioritySchema),
     address: Type.Optional(Type.String({ maxLength: 300 })),
     photos: Type.Optional(PhotoIds),
+    madeAt: MadeAt,
   },
   { additionalProperties: false },
 )
@@ -67,6 +77,8 @@ export const CaseSchema = Type.Object({
   assigneeId: Nullable(Type.String()),
   reporter: Nullable(Type.String()),
   reportedAt: DateTime,
+  /** When the reporter made the report on their phone (`madeAt` of the intake), null when not sent; reportedAt is the server's. */
+  madeAt: Nullable(DateTime),
   updatedAt: DateTime,
   /** When the current level's time limit runs out (handling must be reported by then). */
   dueAt: Nullable(DateTime),
@@ -161,7 +173,7 @@ export type CaseList = Static<typeof CaseListSchema>
 const Version = Type.Optional(Type.Integer({ minimum: 1, description: 'the case version acted on (or send If-Match)' }))
 const Note = Type.String({ minLength: 1, maxLength: 2000 })
 const body = <P extends Record<string, TSchema>>(props: P) =>
-  Type.Object({ version: Version, ...props }, { additionalProperties: false })
+  Type.Object({ version: Version, madeAt: MadeAt, ...props }, { additionalProperties: false })
 
 export const ACTION_BODIES = {
   register: body({ note: Type.Optional(Note), priority: Type.Optional(PrioritySchema), category: Type.Optional(CategoryCodeSchema) }),
@@ -181,4 +193,4 @@ export const ACTION_BODIES = {
 } satisfies Record<CaseAction, TSchema>
 
 export type ActionBody<A extends CaseAction> = Static<(typeof ACTION_BODIES)[A]>
-export type AnyActionBody = { version?: number; note?: string; reason?: string; priority?: Priority; category?: string; department?: string; assigneeId?: string; photos?: string[]; rating?: number; comment?: string; into?: string }
+export type AnyActionBody = { version?: number; madeAt?: string; note?: string; reason?: string; priority?: Priority; category?: string; department?: string; assigneeId?: string; photos?: string[]; rating?: number; comment?: string; into?: string }

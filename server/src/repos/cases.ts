@@ -11,7 +11,7 @@ export const CASE_COLUMNS = `
   c.id, c.code, c.status, c.category, c.priority, c.source, c.description, c.address,
   ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
   c.owning_level AS "owningLevel", c.department, c.assignee_id AS "assigneeId", c.reporter,
-  c.reported_at AS "reportedAt", c.updated_at AS "updatedAt", c.due_at AS "dueAt", c.escalations,
+  c.reported_at AS "reportedAt", c.made_at AS "madeAt", c.updated_at AS "updatedAt", c.due_at AS "dueAt", c.escalations,
   c.registered_at AS "registeredAt", c.dispatched_at AS "dispatchedAt", c.accepted_at AS "acceptedAt",
   c.handled_at AS "handledAt", c.verified_at AS "verifiedAt", c.closed_at AS "closedAt", c.rated_at AS "ratedAt",
   c.rating, c.rating_comment AS "ratingComment", c.merged_into AS "mergedInto", c.version,
@@ -37,6 +37,7 @@ export interface CaseRow {
   assigneeId: string | null
   reporter: string | null
   reportedAt: Ts
+  madeAt: Ts
   updatedAt: Ts
   dueAt: Ts
   escalations: number
@@ -86,6 +87,7 @@ export function toCase(row: CaseRow, now: Date): Case {
     assigneeId: row.assigneeId,
     reporter: row.reporter,
     reportedAt: iso(row.reportedAt)!,
+    madeAt: iso(row.madeAt),
     updatedAt: iso(row.updatedAt)!,
     dueAt: iso(row.dueAt),
     timeLeftSeconds: left,
@@ -122,6 +124,8 @@ export interface NewCase {
   department: string
   owningLevel: number
   reportedAt: Date
+  /** When the reporter made it on the phone (null: not sent). */
+  madeAt?: Date | null
   dueAt: Date
   /** The first timeline row's actor, attachments (photo URLs) and data. */
   actor: string
@@ -195,9 +199,9 @@ export const INTAKE_SQL = `
     SELECT x.*, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326) AS pt
       FROM unnest($1::float8[], $2::float8[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
                   $9::text[], $10::int[], $11::timestamptz[], $12::text[], $13::timestamptz[], $14::text[], $15::jsonb[],
-                  $16::jsonb[], $17::jsonb[])
+                  $16::jsonb[], $17::jsonb[], $22::timestamptz[])
            WITH ORDINALITY AS x(lon, lat, category, id, priority, description, address, source, reporter, owning_level,
-                                reported_at, department, due_at, actor, attachments, tdata, event, i)),
+                                reported_at, department, due_at, actor, attachments, tdata, event, made_at, i)),
   f AS (
     SELECT p.i, r.level, r.path, r.chain
       FROM p CROSS JOIN LATERAL (
@@ -214,11 +218,11 @@ export const INTAKE_SQL = `
   c AS (
     INSERT INTO cases (id, code, category, priority, description, address, location, source, reporter, region_path,
                        district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
-                       reported_at, updated_at, level_started_at, due_at)
+                       reported_at, updated_at, level_started_at, due_at, made_at)
     SELECT ok.id, 'GC' || to_char(ok.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || CASE WHEN length(ok.n) < 6 THEN lpad(ok.n, 6, '0') ELSE ok.n END,
            ok.category, ok.priority, ok.description, ok.address, ok.pt, ok.source, ok.reporter, ok.path,
            ${levelIdOf(1)}, ${levelIdOf(2)}, ${levelIdOf(3)}, ${levelIdOf(4)}, ${levelIdOf(5)},
-           ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at
+           ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at, ok.made_at
       FROM ok
     RETURNING id, code),
   t AS (
@@ -269,7 +273,8 @@ export async function insertReportedCases(q: Queryable, cs: NewCase[]): Promise<
      col((c) => c.description), col((c) => c.address ?? null), col((c) => c.source), col((c) => c.reporter ?? null),
      col((c) => c.owningLevel), col((c) => c.reportedAt), col((c) => c.department), col((c) => c.dueAt),
      col((c) => c.actor), col((c) => JSON.stringify(c.attachments)), col((c) => JSON.stringify(c.timelineData)),
-     col((c) => JSON.stringify(c.event)), DUPLICATE_STATUSES, DUPLICATE_HOURS, DUPLICATE_RADIUS_M, DUPLICATE_BOX],
+     col((c) => JSON.stringify(c.event)), DUPLICATE_STATUSES, DUPLICATE_HOURS, DUPLICATE_RADIUS_M, DUPLICATE_BOX,
+     col((c) => c.madeAt ?? null)],
     { name: 'gc_case_intake' },
   )
   if (rows.length !== cs.length || rows.some((r, k) => r.i !== k + 1)) throw new Error(`intake answered ${rows.length} rows for ${cs.length} reports`)

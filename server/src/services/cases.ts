@@ -28,6 +28,7 @@ import { permits } from '../auth/case-access.ts'
 import { inScope } from '../auth/guards.ts'
 import type { AuthUser } from '../auth/roles.ts'
 import { HttpError } from './http-error.ts'
+import { checkMadeAt } from './made-at.ts'
 import { intakeGroupsOf } from './intake-group.ts'
 import { attachPhotos } from './photos.ts'
 
@@ -95,9 +96,10 @@ async function cachedCategory(db: Queryable, code: string, field = 'category'): 
  * (and the event's payload) is built here from the same values the statement writes, so nothing is read back.
  */
 export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<CaseCreated> {
-  const { crs, photos = [], ...fields } = input
+  const { crs, photos = [], madeAt: madeAtRaw, ...fields } = input
   const [lon, lat] = toWgs84(input.lon, input.lat, crs)
   const now = ctx.now
+  const madeAt = checkMadeAt(madeAtRaw, now)
   const cat = await cachedCategory(db, fields.category)
   const priority = fields.priority ?? cat.priority
   const source = fields.source ?? 'resident'
@@ -108,7 +110,7 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
     {
       id, code: '', status: 'reported', category: cat.code, priority, source, description: fields.description,
       address: fields.address ?? null, lon, lat, owningLevel: cat.expectedLevel, department: cat.department,
-      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, updatedAt: now, dueAt, escalations: 0,
+      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, madeAt, updatedAt: now, dueAt, escalations: 0,
       registeredAt: null, dispatchedAt: null, acceptedAt: null, handledAt: null, verifiedAt: null, closedAt: null,
       ratedAt: null, rating: null, ratingComment: null, mergedInto: null, version: 1, regions: [],
       levelStartedAt: now, handlerId: null, regionPath: '',
@@ -119,7 +121,7 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   const newCase: NewCase = {
     id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
     source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
-    reportedAt: now, dueAt, actor: ctx.reporter ?? source,
+    reportedAt: now, madeAt, dueAt, actor: ctx.reporter ?? source,
     attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
   }
   const outcome = (r: ReportedCase): CaseCreated => {
@@ -355,6 +357,7 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
  * append the timeline row and the `case:updated` event. Two dispatchers acting on the same version: exactly one wins.
  */
 export async function performAction(db: Db, caseId: string, action: CaseAction, body: AnyActionBody, ctx: ActionContext): Promise<ActionResult> {
+  const madeAt = checkMadeAt(body.madeAt, ctx.now)
   return db.transaction(async (tx) => {
     const row = await getCaseRow(tx, caseId, true, ctx.user)
     if (!row) throw new HttpError(404, 'case_not_found', `no case ${caseId}`)
@@ -381,7 +384,9 @@ export async function performAction(db: Db, caseId: string, action: CaseAction, 
         allowed,
       })
     }
-    const result = await applyEffect(tx, row, action, await effectOf(tx, row, action, body, ctx), ctx)
+    const effect = await effectOf(tx, row, action, body, ctx)
+    if (madeAt) effect.data = { ...effect.data, madeAt: madeAt.toISOString() }
+    const result = await applyEffect(tx, row, action, effect, ctx)
     await ctx.inTransaction?.(tx, result)
     return result
   })
