@@ -59,6 +59,11 @@ export const CASE_ACCESS: Record<Role, Partial<Record<CaseOp, readonly CaseReach
   /** Street/community leader: reads their subtree, whistles (escalates), verifies or sends back the handling. */
   leader: { read: ['scope', 'reported'], candidates: S, escalate: S, verify: S, send_back: S, note: S },
   /**
+   * Inspector (核查员) of a street or community: verification is the whole job — verifies the handling on the spot or
+   * sends it back, with notes and photos. Steers nothing (no candidates, no dispatch, no whistle).
+   */
+  inspector: { read: ['scope', 'reported'], verify: S, send_back: S, note: S },
+  /**
    * Grid worker: sees their grid and what is assigned to them; accepts a case dispatched to them or to their grid
    * without a named worker (the service refuses another worker's case), handles only what is assigned to them.
    */

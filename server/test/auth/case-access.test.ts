@@ -30,14 +30,14 @@ const MAY_ACT: Record<CaseAction, Role[]> = {
   reassign: ['admin', 'dispatcher'],
   accept: ['admin', 'grid_worker'],
   handle: ['admin', 'grid_worker'],
-  verify: ['admin', 'leader'],
-  send_back: ['admin', 'leader'],
+  verify: ['admin', 'leader', 'inspector'],
+  send_back: ['admin', 'leader', 'inspector'],
   close: ['admin', 'dispatcher'],
   rate: ['admin', 'resident'],
   reopen: ['admin', 'dispatcher'],
   escalate: ['admin', 'dispatcher', 'leader'],
   merge: ['admin', 'dispatcher'],
-  note: ['admin', 'dispatcher', 'leader', 'grid_worker', 'resident'],
+  note: ['admin', 'dispatcher', 'leader', 'inspector', 'grid_worker', 'resident'],
 }
 
 type Where = 'in' | 'out'
@@ -237,7 +237,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(leader.json().results.map((r: any) => [r.status, r.error])).toEqual([[428, 'version_required'], [404, 'case_not_found']])
     // The 404 of a case out of reach reads like a missing one, and carries nothing of the case.
     expect(leader.json().results[1]).toEqual({ id: f.outCase, ok: false, status: 404, error: 'case_not_found', message: `no case ${f.outCase}` })
-    for (const user of ['commander', 'worker-chengdong', 'resident-li']) expect((await bulk(user, [f.inCase])).statusCode, user).toBe(403)
+    for (const user of ['commander', 'inspector-chengdong', 'worker-chengdong', 'resident-li']) expect((await bulk(user, [f.inCase])).statusCode, user).toBe(403)
     const dispatch = await f.app.inject({
       method: 'POST', url: '/api/cases/actions/bulk', headers: bearer(f.users.get('leader-chengdong')!.token),
       payload: { action: 'dispatch', department: 'gas', items: [{ id: f.inCase }] },
@@ -287,6 +287,12 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(await status('resident-li', f.gridCase)).toBe(200)
     expect(await status('resident-li', f.gridCase, 'rate')).toBe(428)
     expect(await status('resident-zhang', f.gridCase)).toBe(404)
+    // The inspector of 城东: verifies and sends back in their street, nothing next door, steers nothing.
+    expect(await status('inspector-chengdong', f.gridCase, 'verify')).toBe(428)
+    expect(await status('inspector-chengdong', f.gridCase, 'send_back')).toBe(428)
+    expect(await status('inspector-chengdong', f.gridCase, 'dispatch')).toBe(403)
+    expect(await status('inspector-chengdong', f.awayCase)).toBe(404)
+    expect(await status('inspector-chengdong', f.awayCase, 'verify')).toBe(404)
     // The other district's dispatcher and leader: nothing of 城东; their own district, yes.
     expect(await status('dispatcher-jindong', f.inCase)).toBe(404)
     expect(await status('leader-duohu', f.inCase, 'escalate')).toBe(404)
@@ -375,6 +381,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
             return me.scopeRegionId === null || underScope(c)
           case 'dispatcher':
           case 'leader':
+          case 'inspector':
             return underScope(c) || c.reporter === actor
           case 'grid_worker':
             return underScope(c) || c.assigneeId === me.workerId || c.reporter === actor
@@ -390,6 +397,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
         'resident-zhang': [f.inCase],
         'resident-li': [f.outCase, f.awayCase, f.gridCase],
         'leader-chengdong': [f.inCase, f.gridCase],
+        'inspector-chengdong': [f.inCase, f.gridCase],
         'dispatcher-wucheng': [f.inCase, f.awayCase, f.gridCase],
         'dispatcher-jindong': [f.outCase],
         'worker-duohu': [f.outCase],
@@ -443,7 +451,10 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(await offered('worker-chengdong')).toEqual(['accept', 'note'])
     await step('worker-chengdong', 'accept')
     await step('worker-chengdong', 'handle', { note: '已修复' })
-    await step('leader-chengdong', 'verify')
+    expect(await offered('inspector-chengdong')).toEqual(['verify', 'send_back', 'note'])
+    await step('inspector-chengdong', 'send_back', { reason: '现场仍有问题' })
+    await step('worker-chengdong', 'handle', { note: '已彻底修复' })
+    await step('inspector-chengdong', 'verify')
     await step('dispatcher-wucheng', 'close')
     expect(await offered('resident-zhang')).toEqual(['rate', 'note'])
     await step('resident-zhang', 'rate', { rating: 1 })

@@ -51,7 +51,7 @@ interface Entry {
   req?: (ctx: Ctx) => Omit<InjectOptions, 'method'>
 }
 
-const STAFF: readonly Role[] = ['admin', 'commander', 'dispatcher', 'leader', 'grid_worker']
+const STAFF: readonly Role[] = ['admin', 'commander', 'dispatcher', 'leader', 'inspector', 'grid_worker']
 const UUID = '00000000-0000-4000-8000-000000000000'
 const REF = 'reference data, the same for everyone'
 const OGC = 'OGC API Features / tiles: region boundaries and camera points (no stream addresses) for any GIS client'
