@@ -182,8 +182,9 @@ export const ACTION_BODIES = {
   reassign: body({ department: Type.Optional(Type.String({ minLength: 1 })), assigneeId: Type.Optional(Type.String({ minLength: 1 })), reason: Note }),
   accept: body({ note: Type.Optional(Note) }),
   handle: body({ note: Note, photos: Type.Optional(PhotoIds) }),
-  verify: body({ note: Type.Optional(Note) }),
-  send_back: body({ reason: Note }),
+  // The verifier's evidence (核查照片): what the handling left on the spot, or what is still wrong.
+  verify: body({ note: Type.Optional(Note), photos: Type.Optional(PhotoIds) }),
+  send_back: body({ reason: Note, photos: Type.Optional(PhotoIds) }),
   close: body({ note: Type.Optional(Note) }),
   rate: body({ rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Type.String({ maxLength: 2000 })) }),
   reopen: body({ reason: Note }),

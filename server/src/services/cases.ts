@@ -292,10 +292,10 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
       if (row.handlerId === ctx.actor) {
         throw new HttpError(403, 'verifier_is_handler', `the verifier must be someone other than the handler (${ctx.actor})`)
       }
-      return { set: { verified_at: now }, note: body.note }
+      return { set: { verified_at: now }, note: body.note, photos: body.photos }
     }
     case 'send_back':
-      return { set: { handled_at: null, handler_id: null }, note: body.reason }
+      return { set: { handled_at: null, handler_id: null }, note: body.reason, photos: body.photos }
     case 'close':
       return { set: { closed_at: now }, note: body.note }
     case 'rate':
