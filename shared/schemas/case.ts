@@ -45,6 +45,19 @@ export const CaseCreateSchema = Type.Object(
     address: Type.Optional(Type.String({ maxLength: 300 })),
     photos: Type.Optional(PhotoIds),
     madeAt: MadeAt,
+    selfHandled: Type.Optional(
+      Type.Object(
+        {
+          note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'what was done (the handle entry’s note)' })),
+          photos: Type.Optional(PhotoIds),
+        },
+        {
+          additionalProperties: false,
+          description:
+            '小事不出格 — handled on the spot by the grid worker reporting it (grid workers only): the case is registered, dispatched to them at grid level, accepted and handled in the same transaction, and waits for verification by someone else. photos: the after-photos, on the handle entry (`photos` above are the report’s)',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 )
@@ -86,6 +99,8 @@ export const CaseSchema = Type.Object({
   timeLeftSeconds: Nullable(Type.Integer()),
   overdue: Type.Boolean({ default: false }),
   escalations: Type.Integer({ default: 0 }),
+  /** Handled on the spot by the grid worker who reported it (小事不出格): reported already handled, awaiting verification. */
+  selfHandled: Type.Boolean({ default: false }),
   stages: Type.Object({
     registeredAt: Nullable(DateTime),
     dispatchedAt: Nullable(DateTime),

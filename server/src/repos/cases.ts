@@ -12,6 +12,7 @@ export const CASE_COLUMNS = `
   ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
   c.owning_level AS "owningLevel", c.department, c.assignee_id AS "assigneeId", c.reporter,
   c.reported_at AS "reportedAt", c.made_at AS "madeAt", c.updated_at AS "updatedAt", c.due_at AS "dueAt", c.escalations,
+  c.self_handled AS "selfHandled",
   c.registered_at AS "registeredAt", c.dispatched_at AS "dispatchedAt", c.accepted_at AS "acceptedAt",
   c.handled_at AS "handledAt", c.verified_at AS "verifiedAt", c.closed_at AS "closedAt", c.rated_at AS "ratedAt",
   c.rating, c.rating_comment AS "ratingComment", c.merged_into AS "mergedInto", c.version,
@@ -41,6 +42,7 @@ export interface CaseRow {
   updatedAt: Ts
   dueAt: Ts
   escalations: number
+  selfHandled: boolean
   registeredAt: Ts
   dispatchedAt: Ts
   acceptedAt: Ts
@@ -93,6 +95,7 @@ export function toCase(row: CaseRow, now: Date): Case {
     timeLeftSeconds: left,
     overdue: left !== null && left < 0,
     escalations: row.escalations,
+    selfHandled: row.selfHandled,
     stages: {
       registeredAt: iso(row.registeredAt),
       dispatchedAt: iso(row.dispatchedAt),
@@ -126,6 +129,8 @@ export interface NewCase {
   reportedAt: Date
   /** When the reporter made it on the phone (null: not sent). */
   madeAt?: Date | null
+  /** Handled on the spot by the reporting grid worker (services/cases.ts takes it through the loop). */
+  selfHandled?: boolean
   dueAt: Date
   /** The first timeline row's actor, attachments (photo URLs) and data. */
   actor: string
@@ -199,9 +204,9 @@ export const INTAKE_SQL = `
     SELECT x.*, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326) AS pt
       FROM unnest($1::float8[], $2::float8[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
                   $9::text[], $10::int[], $11::timestamptz[], $12::text[], $13::timestamptz[], $14::text[], $15::jsonb[],
-                  $16::jsonb[], $17::jsonb[], $22::timestamptz[])
+                  $16::jsonb[], $17::jsonb[], $22::timestamptz[], $23::boolean[])
            WITH ORDINALITY AS x(lon, lat, category, id, priority, description, address, source, reporter, owning_level,
-                                reported_at, department, due_at, actor, attachments, tdata, event, made_at, i)),
+                                reported_at, department, due_at, actor, attachments, tdata, event, made_at, self_handled, i)),
   f AS (
     SELECT p.i, r.level, r.path, r.chain
       FROM p CROSS JOIN LATERAL (
@@ -218,11 +223,11 @@ export const INTAKE_SQL = `
   c AS (
     INSERT INTO cases (id, code, category, priority, description, address, location, source, reporter, region_path,
                        district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
-                       reported_at, updated_at, level_started_at, due_at, made_at)
+                       reported_at, updated_at, level_started_at, due_at, made_at, self_handled)
     SELECT ok.id, 'GC' || to_char(ok.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || CASE WHEN length(ok.n) < 6 THEN lpad(ok.n, 6, '0') ELSE ok.n END,
            ok.category, ok.priority, ok.description, ok.address, ok.pt, ok.source, ok.reporter, ok.path,
            ${levelIdOf(1)}, ${levelIdOf(2)}, ${levelIdOf(3)}, ${levelIdOf(4)}, ${levelIdOf(5)},
-           ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at, ok.made_at
+           ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at, ok.made_at, ok.self_handled
       FROM ok
     RETURNING id, code),
   t AS (
@@ -274,7 +279,7 @@ export async function insertReportedCases(q: Queryable, cs: NewCase[]): Promise<
      col((c) => c.owningLevel), col((c) => c.reportedAt), col((c) => c.department), col((c) => c.dueAt),
      col((c) => c.actor), col((c) => JSON.stringify(c.attachments)), col((c) => JSON.stringify(c.timelineData)),
      col((c) => JSON.stringify(c.event)), DUPLICATE_STATUSES, DUPLICATE_HOURS, DUPLICATE_RADIUS_M, DUPLICATE_BOX,
-     col((c) => c.madeAt ?? null)],
+     col((c) => c.madeAt ?? null), col((c) => c.selfHandled ?? false)],
     { name: 'gc_case_intake' },
   )
   if (rows.length !== cs.length || rows.some((r, k) => r.i !== k + 1)) throw new Error(`intake answered ${rows.length} rows for ${cs.length} reports`)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { computeDueAt, type Clock, type TimeLimit } from '../../../shared/domain/calendar.ts'
 import {
+  BOTTOM_OWNING_LEVEL,
   TOP_OWNING_LEVEL,
   REOPEN_MAX_RATING,
   allowedActions,
@@ -62,6 +63,11 @@ export interface ReportContext {
   /** Who reports (the caller); null for anonymous intake. */
   reporter?: string | null
   now: Date
+  /**
+   * Handled on the spot (小事不出格) by this grid worker, the reporter: the case is taken through register → dispatch
+   * (to them, at grid level) → accept → handle in the report's transaction (handleOnTheSpot).
+   */
+  selfHandled?: { workerId: string; note?: string; photos?: string[] }
   /** Runs inside the report's transaction after everything is written (the idempotency record uses it). */
   inTransaction?: (tx: Queryable, created: CaseCreated) => Promise<void>
 }
@@ -101,16 +107,20 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   const now = ctx.now
   const madeAt = checkMadeAt(madeAtRaw, now)
   const cat = await cachedCategory(db, fields.category)
-  const priority = fields.priority ?? cat.priority
-  const source = fields.source ?? 'resident'
+  const { selfHandled: _onTheSpot, ...reported } = fields
+  const priority = reported.priority ?? cat.priority
+  const source = reported.source ?? 'resident'
+  const selfHandled = ctx.selfHandled !== undefined
+  // Handled in the grid: it stays owned by the grid whatever level its category expects.
+  const owningLevel = selfHandled ? BOTTOM_OWNING_LEVEL : cat.expectedLevel
   const id = randomUUID()
   const dueAt = dueFor(cat, priority, now)
   // The case as GET /api/cases/:id will show it, but for its code and region chain (the statement's).
   const draft = toCase(
     {
-      id, code: '', status: 'reported', category: cat.code, priority, source, description: fields.description,
-      address: fields.address ?? null, lon, lat, owningLevel: cat.expectedLevel, department: cat.department,
-      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, madeAt, updatedAt: now, dueAt, escalations: 0,
+      id, code: '', status: 'reported', category: cat.code, priority, source, description: reported.description,
+      address: reported.address ?? null, lon, lat, owningLevel, department: cat.department,
+      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, madeAt, updatedAt: now, dueAt, escalations: 0, selfHandled,
       registeredAt: null, dispatchedAt: null, acceptedAt: null, handledAt: null, verifiedAt: null, closedAt: null,
       ratedAt: null, rating: null, ratingComment: null, mergedInto: null, version: 1, regions: [],
       levelStartedAt: now, handlerId: null, regionPath: '',
@@ -119,8 +129,8 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   )
   const { code: _code, regions: _regions, ...event } = draft
   const newCase: NewCase = {
-    id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
-    source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
+    id, category: cat.code, priority, description: reported.description, address: reported.address ?? null, lon, lat,
+    source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel, selfHandled,
     reportedAt: now, madeAt, dueAt, actor: ctx.reporter ?? source,
     attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
   }
@@ -135,11 +145,12 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   // Without photos or a hook, the report is one statement, its own transaction — written together with the reports
   // that arrive meanwhile (services/intake-group.ts). The relays are woken once it has committed (wakeRelays).
   const created =
-    photos.length === 0 && !ctx.inTransaction
+    photos.length === 0 && !ctx.inTransaction && !ctx.selfHandled
       ? outcome(await intakeGroupsOf(db).write(newCase))
       : await db.transaction(async (tx) => {
-          const c = outcome(await insertReportedCase(tx, newCase))
+          const reportedCase = outcome(await insertReportedCase(tx, newCase))
           await attachPhotos(tx, id, photos, 'photos', ctx.reporter ?? null)
+          const c = ctx.selfHandled ? await handleOnTheSpot(tx, reportedCase, ctx.selfHandled, { now, madeAt }) : reportedCase
           await ctx.inTransaction?.(tx, c)
           return c
         })
@@ -159,6 +170,10 @@ export interface ActionContext {
   ifMatch?: number
   /** Runs inside the action's transaction after everything is written (the idempotency record uses it). */
   inTransaction?: (tx: Queryable, result: ActionResult) => Promise<void>
+  /** Added to the timeline entry's data (handleOnTheSpot marks its steps). */
+  data?: Record<string, unknown>
+  /** How the body's photos are named in a 422 (default `photos`). */
+  photoField?: string
 }
 
 export interface ActionResult {
@@ -358,42 +373,75 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
  */
 export async function performAction(db: Db, caseId: string, action: CaseAction, body: AnyActionBody, ctx: ActionContext): Promise<ActionResult> {
   const madeAt = checkMadeAt(body.madeAt, ctx.now)
-  return db.transaction(async (tx) => {
-    const row = await getCaseRow(tx, caseId, true, ctx.user)
-    if (!row) throw new HttpError(404, 'case_not_found', `no case ${caseId}`)
-    if (ctx.user && !permits(ctx.user, action, row)) {
-      throw new HttpError(403, 'forbidden', `a ${ctx.user.role} may not ${action} case ${row.code}`)
-    }
-    const version = body.version ?? ctx.ifMatch
-    if (version === undefined) {
-      throw new HttpError(428, 'version_required', `send the case version you acted on (If-Match: "${row.version}" or body.version)`, 'version')
-    }
-    if (version !== row.version) {
-      // Who changed what since the caller's version, and the case as it is now (issue #8): the caller can show the
-      // conflict and decide again without another request. Only after the reach and role checks above.
-      const changes = version < row.version ? await changesSince(tx, row.id, version) : []
-      throw new HttpError(412, 'version_mismatch', `case ${row.code} is at version ${row.version}, not ${version}: reload it and try again`, 'version', {
-        currentVersion: row.version,
-        changes,
-        case: toCase(row, ctx.now),
-      })
-    }
-    const allowed = allowedActions(row.status)
-    if (!allowed.includes(action)) {
-      throw new HttpError(409, 'action_not_allowed', `"${action}" is not allowed while case ${row.code} is ${row.status}; allowed: ${allowed.join(', ')}`, undefined, {
-        allowed,
-      })
-    }
-    const effect = await effectOf(tx, row, action, body, ctx)
-    if (madeAt) effect.data = { ...effect.data, madeAt: madeAt.toISOString() }
-    const result = await applyEffect(tx, row, action, effect, ctx)
-    await ctx.inTransaction?.(tx, result)
-    return result
-  })
+  return db.transaction((tx) => performActionIn(tx, caseId, action, body, ctx, madeAt))
+}
+
+/** performAction inside a transaction the caller holds (`madeAt` already checked). */
+async function performActionIn(tx: Queryable, caseId: string, action: CaseAction, body: AnyActionBody, ctx: ActionContext, madeAt: Date | null): Promise<ActionResult> {
+  const row = await getCaseRow(tx, caseId, true, ctx.user)
+  if (!row) throw new HttpError(404, 'case_not_found', `no case ${caseId}`)
+  if (ctx.user && !permits(ctx.user, action, row)) {
+    throw new HttpError(403, 'forbidden', `a ${ctx.user.role} may not ${action} case ${row.code}`)
+  }
+  const version = body.version ?? ctx.ifMatch
+  if (version === undefined) {
+    throw new HttpError(428, 'version_required', `send the case version you acted on (If-Match: "${row.version}" or body.version)`, 'version')
+  }
+  if (version !== row.version) {
+    // Who changed what since the caller's version, and the case as it is now (issue #8): the caller can show the
+    // conflict and decide again without another request. Only after the reach and role checks above.
+    const changes = version < row.version ? await changesSince(tx, row.id, version) : []
+    throw new HttpError(412, 'version_mismatch', `case ${row.code} is at version ${row.version}, not ${version}: reload it and try again`, 'version', {
+      currentVersion: row.version,
+      changes,
+      case: toCase(row, ctx.now),
+    })
+  }
+  const allowed = allowedActions(row.status)
+  if (!allowed.includes(action)) {
+    throw new HttpError(409, 'action_not_allowed', `"${action}" is not allowed while case ${row.code} is ${row.status}; allowed: ${allowed.join(', ')}`, undefined, {
+      allowed,
+    })
+  }
+  const effect = await effectOf(tx, row, action, body, ctx)
+  effect.data = { ...effect.data, ...ctx.data, ...(madeAt ? { madeAt: madeAt.toISOString() } : {}) }
+  const result = await applyEffect(tx, row, action, effect, ctx)
+  await ctx.inTransaction?.(tx, result)
+  return result
+}
+
+/**
+ * 小事不出格 — handled on the spot: the grid worker who reports a small problem has already dealt with it. Inside the
+ * report's transaction the case is registered, dispatched to that worker (it is owned by the grid: intake gave it
+ * level 4), accepted and handled — each step its own timeline row by the worker with `data.selfHandled: true`, its
+ * own version and `case:updated`, exactly as if done one by one (the after-photos and the note on the handle row).
+ * It ends `handled`, waiting for verification by someone else: the verifier ≠ handler rule holds. The steps are the
+ * service's own (no caller reach: the worker may not register or dispatch, the flow does it for them).
+ */
+async function handleOnTheSpot(
+  tx: Queryable,
+  created: CaseCreated,
+  how: NonNullable<ReportContext['selfHandled']>,
+  t: { now: Date; madeAt: Date | null },
+): Promise<CaseCreated> {
+  const ctx: ActionContext = { actor: how.workerId, user: null, now: t.now, data: { selfHandled: true }, photoField: 'selfHandled.photos' }
+  const steps: Array<[CaseAction, AnyActionBody]> = [
+    ['register', {}],
+    ['dispatch', { assigneeId: how.workerId }],
+    ['accept', {}],
+    ['handle', { note: how.note, photos: how.photos }],
+  ]
+  let version = created.version
+  let last: ActionResult | undefined
+  for (const [action, body] of steps) {
+    last = await performActionIn(tx, created.id, action, { ...body, version }, ctx, t.madeAt)
+    version = last.case.version
+  }
+  return { ...last!.case, possibleDuplicates: created.possibleDuplicates }
 }
 
 /** Writes an effect: the case row (version + 1), timeline, photos and the outbox event. */
-export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue', effect: Effect, ctx: { actor: string; now: Date }): Promise<ActionResult> {
+export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue', effect: Effect, ctx: { actor: string; now: Date; photoField?: string }): Promise<ActionResult> {
   const to = action === 'overdue' ? row.status : nextStatus(action, row.status)
   const set: Updates = { ...effect.set, status: to }
   const cols = Object.keys(set) as (keyof Updates)[]
@@ -404,7 +452,7 @@ export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseActio
     params,
   )
   if (updated.rows.length !== 1) throw new HttpError(412, 'version_mismatch', `case ${row.code} changed meanwhile: reload it and try again`, 'version')
-  const attached = effect.photos?.length ? await attachPhotos(tx, row.id, effect.photos, 'photos', ctx.actor) : []
+  const attached = effect.photos?.length ? await attachPhotos(tx, row.id, effect.photos, ctx.photoField ?? 'photos', ctx.actor) : []
   const entry = await insertTimeline(tx, {
     caseId: row.id,
     at: ctx.now,

@@ -33,6 +33,7 @@ import {
 import { parseBbox } from '../ogc/request.ts'
 import { permits } from '../../auth/case-access.ts'
 import { callerOf, requireActor, scopedCaller } from '../caller.ts'
+import { requireUser } from '../../auth/guards.ts'
 
 const csvOf = (values: readonly string[], what: string) =>
   Type.String({ pattern: `^(${values.join('|')})(,(${values.join('|')}))*$`, description: `${what}: one or more of ${values.join(', ')}, comma-separated` })
@@ -110,11 +111,20 @@ export default async function caseRoutes(app: AppInstance) {
       schema: {
         body: CaseCreateSchema,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        response: { 201: CaseCreatedSchema, 400: ErrorSchema, 401: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+        response: { 201: CaseCreatedSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
       },
     },
     async (req, reply) => {
       // Anyone may report, anywhere (auth/case-access.ts): signed in, anonymously, or (dev-header) as X-Actor.
+      // Handled on the spot: only a signed-in grid worker, for what they report themselves.
+      let selfHandled: { workerId: string; note?: string; photos?: string[] } | undefined
+      if (req.body.selfHandled) {
+        const user = requireUser(req)
+        if (user.role !== 'grid_worker' || !user.workerId) {
+          throw new HttpError(403, 'forbidden', `body.selfHandled: only a grid worker handles on the spot what they report; you are ${user.role}`, 'selfHandled')
+        }
+        selfHandled = { workerId: user.workerId, ...req.body.selfHandled }
+      }
       const now = app.now()
       const key = parseIdempotencyKey(req.headers['idempotency-key'])
       const reporter = callerOf(req)
@@ -131,6 +141,7 @@ export default async function caseRoutes(app: AppInstance) {
         const created = await reportCase(app.db, req.body, {
           reporter,
           now,
+          selfHandled,
           inTransaction: idem ? (tx, result) => completeKey(tx, idem, 201, result) : undefined,
         })
         return reply.code(201).header('etag', etag(created.version)).header('location', `/api/cases/${created.id}`).send(created)
