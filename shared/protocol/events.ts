@@ -64,8 +64,14 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: string; message
 
 // ---- the stream protocol -------------------------------------------------------------------------------------------
 
-/** What a socket receives: the wall everything, a region scope the events under any of its regions (any level). */
-export type Scope = { all: true } | { regions: string[] }
+/**
+ * What a socket receives: the wall everything, a region scope the events under any of its regions (any level).
+ * `mine: true` adds the caller's personal channel (signed-in users only; `regions` may then be empty, as for a
+ * resident): every case event of a case assigned to them, taken away from them (its previous assignee), reported
+ * or followed by them, wherever it lies, and the events of their own worker (their `worker:updated`, their
+ * check-ins).
+ */
+export type Scope = { all: true } | { regions: string[]; mine?: boolean }
 
 export interface ResumeRequest {
   /**

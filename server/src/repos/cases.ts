@@ -186,7 +186,8 @@ const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements
 /**
  * Intake of one report or many in ONE statement (so, without an explicit transaction, one round trip and one commit).
  * For each report: resolve the point on region_parts (the rule of repos/resolve/sql-fallback.ts, in this statement's snapshot),
- * insert the case in status `reported`, its first timeline row and its `case:created` event — or nothing for that
+ * insert the case in status `reported`, its first timeline row and its `case:created` event (personal to the reporter:
+ * events.actors) — or nothing for that
  * report when its category is inactive or its point lies outside every grid (below CASE_MIN_LEVEL); the others are
  * written all the same, and the answer says, per report, which. The reports come in as parallel arrays (unnest WITH
  * ORDINALITY: `i` is the position) and the answers come back in that order. It does NOT notify the relays: the caller
@@ -235,8 +236,9 @@ export const INTAKE_SQL = `
     SELECT ok.id, ok.reported_at, ok.actor, 'report', NULL, 'reported', ok.owning_level, ok.attachments, ok.tdata
       FROM ok),
   e AS (
-    INSERT INTO events (kind, region_path, payload)
-    SELECT 'case:created', ok.path, jsonb_build_object('case', ok.event || jsonb_build_object('code', c.code, 'regions', ok.chain))
+    INSERT INTO events (kind, region_path, payload, actors)
+    SELECT 'case:created', ok.path, jsonb_build_object('case', ok.event || jsonb_build_object('code', c.code, 'regions', ok.chain)),
+           CASE WHEN ok.reporter IS NULL THEN NULL ELSE ARRAY[ok.reporter] END
       FROM ok JOIN c ON c.id = ok.id
      ORDER BY ok.i),
   -- Possible duplicates among the cases already stored (duplicatesSql, the snapshot before the insert) ...

@@ -22,7 +22,7 @@ import {
   type NewCase,
   type ReportedCase,
 } from '../repos/cases.ts'
-import { appendEvent } from '../repos/events.ts'
+import { actorList, appendEvent } from '../repos/events.ts'
 import { getCaseRow } from './case-reads.ts'
 import { photoUrl } from '../repos/photos.ts'
 import { permits } from '../auth/case-access.ts'
@@ -440,6 +440,14 @@ async function handleOnTheSpot(
   return { ...last!.case, possibleDuplicates: created.possibleDuplicates }
 }
 
+/**
+ * Whose personal channel a case event goes to (events.actors): the assignee after it, the assignee before it (a
+ * case taken away from a worker tells them so), the reporter.
+ */
+function personalActors(before: CaseRow, after: Case): string[] | null {
+  return actorList(after.assigneeId, before.assigneeId, after.reporter)
+}
+
 /** Writes an effect: the case row (version + 1), timeline, photos and the outbox event. */
 export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue', effect: Effect, ctx: { actor: string; now: Date; photoField?: string }): Promise<ActionResult> {
   const to = action === 'overdue' ? row.status : nextStatus(action, row.status)
@@ -467,6 +475,6 @@ export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseActio
     data: effect.data ?? {},
   })
   const after = toCase((await getCaseRow(tx, row.id))!, ctx.now)
-  await appendEvent(tx, 'case:updated', row.regionPath, { case: after, action, entry })
+  await appendEvent(tx, 'case:updated', row.regionPath, { case: after, action, entry }, personalActors(row, after))
   return { case: after, entry }
 }
