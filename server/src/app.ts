@@ -182,6 +182,7 @@ export async function buildApp(opts: AppOptions): Promise<AppInstance> {
   await app.register(import('./routes/api/exports.ts'))
   await app.register(import('./routes/api/dispatch.ts'))
   await app.register(import('./routes/api/workers.ts'))
+  await app.register(import('./routes/api/checkins.ts'))
   await app.register(import('./routes/api/cameras.ts'))
   await app.register(import('./routes/api/stats.ts'))
   await app.register(import('./routes/api/open311-keys.ts'))

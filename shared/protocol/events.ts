@@ -1,6 +1,7 @@
 import type { CaseAction } from '../domain/case-lifecycle.ts'
 import type { Case, TimelineEntry } from '../schemas/case.ts'
 import type { CameraUpdatedEvent } from '../schemas/camera.ts'
+import type { CheckinCreatedEvent } from '../schemas/checkin.ts'
 import type { WorkersMovedEvent, WorkerUpdatedEvent } from '../schemas/worker.ts'
 
 /** Every event relayed from the event log carries its sequence number (strictly increasing). */
@@ -26,6 +27,8 @@ export interface ServerToClientEvents {
   'worker:updated': (event: Sequenced & WorkerUpdatedEvent) => void
   /** A camera went online or offline (POST /api/cameras/:id/status); routed by the camera's region. */
   'camera:updated': (event: Sequenced & CameraUpdatedEvent) => void
+  /** A patrol check-in (POST /api/checkins): routed by its region, and on its worker's personal channel. */
+  'checkin:created': (event: Sequenced & CheckinCreatedEvent) => void
 
   /**
    * Log events in seq order, coalesced: at most one frame per socket every 100 ms (10 per second), whatever the rate.

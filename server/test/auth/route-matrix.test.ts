@@ -128,6 +128,12 @@ const MATRIX: Record<string, Entry> = {
   'GET /api/workers/nearest': { access: STAFF, req: (c) => ({ url: `/api/workers/nearest?lon=${c.point.lon}&lat=${c.point.lat}` }) },
   'GET /api/workers/:id': { access: STAFF, req: (c) => ({ url: `/api/workers/${c.workerId}` }) },
   'GET /api/workers/:id/track': { access: STAFF, req: (c) => ({ url: `/api/workers/${c.workerId}/track` }) },
+  // Patrol check-ins: where a named worker was — written by the worker (their own) or an admin gateway, read by staff.
+  'POST /api/checkins': {
+    access: ['admin', 'grid_worker'],
+    req: (c) => ({ payload: { ...c.point, kind: 'place', workerId: c.workerId } }),
+  },
+  'GET /api/checkins': { access: STAFF },
   'GET /api/cameras': { access: STAFF },
   'POST /api/cameras/:id/status': {
     access: ['admin', 'dispatcher'],

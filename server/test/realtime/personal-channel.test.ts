@@ -150,6 +150,20 @@ describe.each(DB_MODES)('the personal channel (%s)', (mode: DbMode) => {
     ])
   })
 
+  it('their own check-ins come on their channel wherever they are; a colleague’s do not', async () => {
+    const s = await follow('worker-chengdong', { regions: [], mine: true })
+    const checkIn = (user: string) =>
+      app.inject({ method: 'POST', url: '/api/checkins', headers: as(user), payload: { ...here, kind: 'place' } })
+    const here = await pointIn(db, grid('worker-chengdong'))
+    const theirs = await checkIn('worker-chengdong-2')
+    expect(theirs.statusCode, theirs.body).toBe(201)
+    const mine = await checkIn('worker-chengdong')
+    expect(mine.statusCode, mine.body).toBe(201)
+    const isCheckin = (e: CaseEvent) => e.kind === 'checkin:created'
+    await until(s.events, (e) => isCheckin(e) && (e as unknown as { checkin: { id: string } }).checkin.id === mine.json().id, 'their check-in')
+    expect(s.events.filter(isCheckin).map((e) => (e as unknown as { checkin: { workerId: string } }).checkin.workerId)).toEqual([tokens.get('worker-chengdong')!.workerId])
+  })
+
   it('the policy: regions are checked as before, mine needs a valid request', async () => {
     const r = await follow('resident-zhang', { regions: ['330702001'], mine: true })
     expect(r.ack).toMatchObject({ ok: false, error: 'forbidden' })
