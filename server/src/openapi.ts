@@ -66,7 +66,10 @@ const SIGNED_IN: Array<[method: string, prefix: string]> = [
   ['GET', '/api/stats/'],
   ['POST', '/api/open311/keys'],
 ]
-const needsSignIn = (method: string, url: string) => SIGNED_IN.some(([m, p]) => (m === '*' || m === method) && url.startsWith(p))
+/** Public routes under a SIGNED_IN prefix. */
+const OPEN_UNDER: Array<[method: string, url: string]> = [['GET', '/api/cases/nearby']]
+const needsSignIn = (method: string, url: string) =>
+  !OPEN_UNDER.some(([m, u]) => m === method && url === u) && SIGNED_IN.some(([m, p]) => (m === '*' || m === method) && url.startsWith(p))
 
 /**
  * Left out of the document: the answers to paths and actions that do not exist (a 404 or the Open311 405 for any

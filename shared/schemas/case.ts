@@ -174,6 +174,42 @@ export const CaseCreatedSchema = Type.Intersect([
 ])
 export type CaseCreated = Static<typeof CaseCreatedSchema>
 
+/** GET /api/cases/nearby: the query (lon/lat coerced from the query string). */
+export const NearbyQuerySchema = Type.Object(
+  {
+    lon: LonSchema,
+    lat: LatSchema,
+    crs: Type.Optional(Type.Unsafe<InputCrs>({ type: 'string', enum: INPUT_CRS, description: 'CRS of lon/lat; gcj02 is converted' })),
+    category: Type.Optional(CategoryCodeSchema),
+    radiusM: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'metres around the point' }),
+    hours: Type.Integer({ minimum: 1, maximum: 168, default: 24, description: 'reported within the last … hours' }),
+  },
+  { additionalProperties: false },
+)
+export type NearbyQuery = Static<typeof NearbyQuerySchema>
+
+/** Most cases GET /api/cases/nearby answers. */
+export const MAX_NEARBY = 10
+/** How much of a description the nearby lookup shows. */
+export const NEARBY_DESCRIPTION_CHARS = 80
+
+/**
+ * One open case near a point, as anyone about to report may see it: what and where, nothing personal (no reporter,
+ * no phone, no address).
+ */
+export const NearbyCaseSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  code: Type.String(),
+  category: Type.String(),
+  status: StatusSchema,
+  reportedAt: DateTime,
+  distanceM: Type.Number({ description: 'metres from the point asked (geodesic)' }),
+  description: Type.String({ description: 'its first 80 characters' }),
+  supporters: Type.Integer({ minimum: 0, description: 'people who added themselves to it (POST /api/cases/:id/supplements)' }),
+})
+export const NearbyCasesSchema = Type.Object({ cases: Type.Array(NearbyCaseSchema) })
+export type NearbyCases = Static<typeof NearbyCasesSchema>
+
 export const CaseListSchema = Type.Object({
   cases: Type.Array(CaseSchema),
   /** Offset of the next page, null on the last page. */

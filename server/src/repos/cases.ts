@@ -418,6 +418,62 @@ export async function listCases(q: Queryable, f: CaseFilter, now: Date): Promise
   return { cases: items.map((r) => toCase(r, now)), nextOffset }
 }
 
+export interface NearbyFilter {
+  lon: number
+  lat: number
+  /** A code; a family matches its children. */
+  category?: string
+  radiusM: number
+  hours: number
+  now: Date
+  /** What the caller may see (the route's rule: public categories, or the caller's read reach), as a condition on `x`. */
+  visible?: SqlCondition
+  limit: number
+  descriptionChars: number
+}
+
+export interface NearbyRow {
+  id: string
+  code: string
+  category: string
+  status: CaseStatus
+  reportedAt: Date | string
+  distanceM: number
+  description: string
+  supporters: number
+}
+
+/**
+ * Open cases within `radiusM` metres of a point reported in the `hours` before `now`, nearest first — what a phone
+ * shows before its user reports the same thing again. The GIST box is the only condition of the inner scan (the
+ * OFFSET 0 fence, as in duplicatesSql), then the geodesic distance decides.
+ */
+export async function nearbyCases(q: Queryable, f: NearbyFilter): Promise<NearbyRow[]> {
+  const b = new SqlBuilder()
+  const pt = `ST_SetSRID(ST_MakePoint(${b.add(f.lon)}::float8, ${b.add(f.lat)}::float8), 4326)`
+  const box = b.add((f.radiusM / 50) * 1e-3)
+  b.when(`x.status = ANY(${b.add(DUPLICATE_STATUSES)}::text[])`)
+  const now = b.add(f.now)
+  b.when(`x.reported_at > ${now}::timestamptz - make_interval(hours => ${b.add(f.hours)}) AND x.reported_at <= ${now}::timestamptz`)
+  b.when(`ST_DWithin(x.location::geography, ${pt}::geography, ${b.add(f.radiusM)})`)
+  if (f.category) {
+    const cat = b.add(f.category)
+    b.when(`x.category = ${cat} OR split_part(x.category, '.', 1) = ${cat}`)
+  }
+  if (f.visible) b.when(f.visible(b))
+  const { rows } = await q.query<NearbyRow>(
+    `SELECT x.id, x.code, x.category, x.status, x.reported_at AS "reportedAt",
+            round(ST_Distance(x.location::geography, ${pt}::geography)::numeric, 1)::float8 AS "distanceM",
+            left(x.description, ${b.add(f.descriptionChars)}) AS description, x.supporters
+       FROM (SELECT * FROM cases WHERE location && ST_Expand(${pt}, ${box}::float8) OFFSET 0) x
+      ${b.where()}
+      ORDER BY 6, x.reported_at DESC
+      LIMIT ${b.add(f.limit)}`,
+    b.params,
+  )
+  return rows
+}
+
 export interface DuplicateCandidate {
   id: string
   code: string

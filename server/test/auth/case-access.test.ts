@@ -59,6 +59,9 @@ const MATRIX: Record<string, Expect> = {
   'GET /api/cases/:id': read,
   'HEAD /api/cases/:id': read,
   'POST /api/cases/:id/actions/:action': () => 404, // an unknown action
+  // Possible duplicates before reporting: public, answered to everyone (what it shows is tested in nearby.test.ts).
+  'GET /api/cases/nearby': () => 200,
+  'HEAD /api/cases/nearby': () => 200,
   // Issue #8. Candidates (worker positions, camera streams): staff who steer cases, on a case they can read.
   'GET /api/cases/:id/candidates': candidates,
   'HEAD /api/cases/:id/candidates': candidates,
@@ -67,8 +70,8 @@ const MATRIX: Record<string, Expect> = {
   'POST /api/cases/actions/bulk': (role) => (MAY_ACT.escalate.includes(role) ? 200 : 403),
   ...Object.fromEntries(CASE_ACTIONS.map((a) => [`POST /api/cases/:id/actions/${a}`, act(a)])),
 }
-/** Anonymous callers in AUTH_MODE=token: 401 everywhere but intake. */
-const anonymous = (route: string) => (route === 'POST /api/cases' ? 201 : 401)
+/** Anonymous callers in AUTH_MODE=token: 401 everywhere but intake and the nearby lookup. */
+const anonymous = (route: string) => (route === 'POST /api/cases' ? 201 : route.endsWith(' /api/cases/nearby') ? 200 : 401)
 
 const REPORT = { category: 'public_facilities.street_light', description: '路灯不亮（权限矩阵）' }
 
@@ -168,7 +171,8 @@ function requestFor(f: Fixture, route: string, caseId: string, where: Where) {
       : action
         ? bodyFor(action, caseId === f.inCase ? f.gridCase : f.inCase)
         : undefined
-  return { method, url: url.replace(':id', caseId).replace(':action', 'no_such_action'), payload }
+  const query = url === '/api/cases/nearby' ? `?lon=${f.points.chengdong.lon}&lat=${f.points.chengdong.lat}` : ''
+  return { method, url: url.replace(':id', caseId).replace(':action', 'no_such_action') + query, payload }
 }
 
 const caseRoutes = (app: AppInstance) => [...new Set(app.registeredRoutes.filter((r) => r.url.startsWith('/api/cases')).map((r) => `${r.method} ${r.url}`))]
@@ -217,7 +221,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(checked).toBe(Object.keys(MATRIX).length * ROLES.length * 2)
   })
 
-  it('anonymous: 401 on every case route but intake', async () => {
+  it('anonymous: 401 on every case route but intake and the nearby lookup', async () => {
     const wrong: string[] = []
     for (const route of caseRoutes(f.app)) {
       for (const where of ['in', 'out'] as const) {

@@ -92,6 +92,10 @@ const MATRIX: Record<string, Entry> = {
   'POST /api/cases': { access: 'cases' },
   'GET /api/cases': { access: 'cases' },
   'GET /api/cases/:id': { access: 'cases' },
+  'GET /api/cases/nearby': {
+    access: { public: 'possible duplicates before reporting: open cases near a point, nothing personal; sensitive categories only for staff who may read them (nearby.test.ts)' },
+    req: (c) => ({ url: `/api/cases/nearby?lon=${c.point.lon}&lat=${c.point.lat}` }),
+  },
   // Scoped like the list (same filter, same reach in the query): case-access.test.ts compares them user by user.
   'GET /api/exports/cases': { access: 'signed_in' },
   'POST /api/cases/:id/actions/:action': { access: 'cases' },

@@ -29,6 +29,7 @@ export interface FieldHarness {
   user(username: string): SignedUser
 }
 
+/** The tokens are signed at the harness clock's time: moved back or more than 15 minutes on, they are refused. */
 export function fieldHarness(mode: DbMode, now = new Date()): FieldHarness {
   const h = { clock: { now }, users: new Map() } as FieldHarness
   h.as = (u) => bearer(h.user(u).token)

@@ -4,6 +4,10 @@ import { CASE_STATUSES, OPEN_STATUSES, type CaseStatus } from '../../../../share
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import {
   ACTION_BODIES,
+  MAX_NEARBY,
+  NEARBY_DESCRIPTION_CHARS,
+  NearbyCasesSchema,
+  NearbyQuerySchema,
   CaseCreateSchema,
   CaseCreatedSchema,
   CaseDetailSchema,
@@ -15,7 +19,12 @@ import {
   type CaseCreated,
 } from '../../../../shared/schemas/case.ts'
 import type { AppInstance } from '../../app-types.ts'
-import { getTimeline, toCase } from '../../repos/cases.ts'
+import { getTimeline, nearbyCases, toCase } from '../../repos/cases.ts'
+import type { SqlCondition } from '../../repos/sql.ts'
+import { SENSITIVE_FAMILIES, publicCategorySql } from '../../auth/public-data.ts'
+import { caseReachSql } from '../../auth/case-access.ts'
+import { toWgs84 } from '../../../../shared/geo/crs.ts'
+import type { FastifyRequest } from 'fastify'
 import { getCaseRow, listCases, type CaseListFilter } from '../../services/case-reads.ts'
 import type { AuthUser } from '../../auth/roles.ts'
 import { listCasePhotos } from '../../repos/photos.ts'
@@ -95,13 +104,29 @@ function parseIfMatch(raw: string | undefined): number | undefined {
 
 const etag = (version: number) => `"${version}"`
 
+/**
+ * What GET /api/cases/nearby (and a supplement, which adds to what it showed) lets a caller find: a case of a public
+ * category (the ones Open311 lists, auth/public-data.ts) for anyone; any other case only for a signed-in caller who
+ * may read it (staff of its area, its reporter or follower). Undefined: everything — the unscoped dev-header caller.
+ */
+export function nearbyVisibility(req: FastifyRequest): SqlCondition | undefined {
+  const user = req.user
+  if (!user && (req.server.auth?.options.mode ?? 'dev-header') === 'dev-header') return undefined
+  return (b) => {
+    const open = publicCategorySql('x.category', b.add(SENSITIVE_FAMILIES))
+    return user ? `${open} OR (${caseReachSql(user, 'read', b, 'x')})` : open
+  }
+}
+
 export default async function caseRoutes(app: AppInstance) {
   // AUTH_MODE=token: no case route but intake answers an anonymous caller, not even with a validation error (this
   // plugin's routes only; the auth hook on the root has already set req.user). The handlers ask scopedCaller again.
   // Intake stays open: an anonymous report (随手拍 without an account) is recorded with reporter null and can be
   // neither read back nor rated by its sender — reporting discloses no case data.
+  // The nearby lookup is public too: a phone asks it before reporting, signed in or not (it shows nothing personal).
   app.addHook('onRequest', async (req) => {
     if (req.method === 'POST' && req.routeOptions.url === '/api/cases') return
+    if ((req.method === 'GET' || req.method === 'HEAD') && req.routeOptions.url === '/api/cases/nearby') return
     scopedCaller(req)
   })
 
@@ -164,6 +189,28 @@ export default async function caseRoutes(app: AppInstance) {
     const list = await listCases(app.db, { ...filter, limit: q.limit, offset: q.offset }, app.now())
     return { ...list, seq }
   })
+
+  app.get(
+    '/api/cases/nearby',
+    { schema: { querystring: NearbyQuerySchema, response: { 200: NearbyCasesSchema, 400: ErrorSchema } } },
+    async (req, reply) => {
+      const q = req.query
+      const [lon, lat] = toWgs84(q.lon, q.lat, q.crs)
+      const rows = await nearbyCases(app.db, {
+        lon,
+        lat,
+        category: q.category,
+        radiusM: q.radiusM,
+        hours: q.hours,
+        now: app.now(),
+        visible: nearbyVisibility(req),
+        limit: MAX_NEARBY,
+        descriptionChars: NEARBY_DESCRIPTION_CHARS,
+      })
+      reply.header('cache-control', 'no-store')
+      return { cases: rows.map((r) => ({ ...r, reportedAt: new Date(r.reportedAt).toISOString() })) }
+    },
+  )
 
   app.get(
     '/api/cases/:id',
