@@ -17,8 +17,11 @@ export interface Sequenced {
  */
 export interface ServerToClientEvents {
   'case:created': (event: Sequenced & { case: Case }) => void
-  /** Any action on a case (the loop, reassignment, escalation — by a person or the clock —, notes): the case after it and its timeline row. */
-  'case:updated': (event: Sequenced & { case: Case; action: CaseAction | 'overdue'; entry: TimelineEntry }) => void
+  /**
+   * Any action on a case (the loop, reassignment, escalation — by a person or the clock —, notes) or a supplement
+   * ("me too", POST /api/cases/:id/supplements): the case after it and its timeline row.
+   */
+  'case:updated': (event: Sequenced & { case: Case; action: CaseAction | 'overdue' | 'supplement'; entry: TimelineEntry }) => void
   /** Boundaries changed (POST /api/regions/import): dashboards reload their region layers. No region: sent to every scope. */
   'regions:imported': (event: Sequenced & { created: number; updated: number; unchanged: number; repathed: number; idCount: number }) => void
   /** Live positions one batch moved, one event per street: `positions` are [workerId, lon, lat, tMillis, status, gridId] (schemas/worker.ts). */

@@ -101,6 +101,8 @@ export const CaseSchema = Type.Object({
   escalations: Type.Integer({ default: 0 }),
   /** Handled on the spot by the grid worker who reported it (小事不出格): reported already handled, awaiting verification. */
   selfHandled: Type.Boolean({ default: false }),
+  /** People who added themselves to this case instead of reporting it again (POST /api/cases/:id/supplements; the reporter not counted). */
+  supporters: Type.Integer({ minimum: 0, default: 0 }),
   stages: Type.Object({
     registeredAt: Nullable(DateTime),
     dispatchedAt: Nullable(DateTime),
@@ -245,4 +247,25 @@ export const ACTION_BODIES = {
 } satisfies Record<CaseAction, TSchema>
 
 export type ActionBody<A extends CaseAction> = Static<(typeof ACTION_BODIES)[A]>
+/** POST /api/cases/:id/supplements: "me too" — I see the same problem here. */
+export const SupplementCreateSchema = Type.Object(
+  {
+    lon: LonSchema,
+    lat: LatSchema,
+    crs: Type.Optional(Type.Unsafe<InputCrs>({ type: 'string', enum: INPUT_CRS, description: 'CRS of lon/lat; gcj02 is converted' })),
+    note: Type.Optional(Note),
+    photos: Type.Optional(PhotoIds),
+    madeAt: MadeAt,
+  },
+  { additionalProperties: false },
+)
+export type SupplementCreate = Static<typeof SupplementCreateSchema>
+
+/** How far from the case a supplement may be made (the widest nearby lookup). */
+export const SUPPLEMENT_RADIUS_M = 200
+
+/** 201 to a supplement: the case as the caller may now read it, and the timeline entry written. */
+export const SupplementCreatedSchema = Type.Object({ case: CaseSchema, entry: TimelineEntrySchema })
+export type SupplementCreated = Static<typeof SupplementCreatedSchema>
+
 export type AnyActionBody = { version?: number; madeAt?: string; note?: string; reason?: string; priority?: Priority; category?: string; department?: string; assigneeId?: string; photos?: string[]; rating?: number; comment?: string; into?: string }

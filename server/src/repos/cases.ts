@@ -12,7 +12,7 @@ export const CASE_COLUMNS = `
   ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
   c.owning_level AS "owningLevel", c.department, c.assignee_id AS "assigneeId", c.reporter,
   c.reported_at AS "reportedAt", c.made_at AS "madeAt", c.updated_at AS "updatedAt", c.due_at AS "dueAt", c.escalations,
-  c.self_handled AS "selfHandled",
+  c.self_handled AS "selfHandled", c.supporters,
   c.registered_at AS "registeredAt", c.dispatched_at AS "dispatchedAt", c.accepted_at AS "acceptedAt",
   c.handled_at AS "handledAt", c.verified_at AS "verifiedAt", c.closed_at AS "closedAt", c.rated_at AS "ratedAt",
   c.rating, c.rating_comment AS "ratingComment", c.merged_into AS "mergedInto", c.version,
@@ -43,6 +43,7 @@ export interface CaseRow {
   dueAt: Ts
   escalations: number
   selfHandled: boolean
+  supporters: number
   registeredAt: Ts
   dispatchedAt: Ts
   acceptedAt: Ts
@@ -96,6 +97,7 @@ export function toCase(row: CaseRow, now: Date): Case {
     overdue: left !== null && left < 0,
     escalations: row.escalations,
     selfHandled: row.selfHandled,
+    supporters: row.supporters,
     stages: {
       registeredAt: iso(row.registeredAt),
       dispatchedAt: iso(row.dispatchedAt),
@@ -497,3 +499,23 @@ export async function findPossibleDuplicates(
   return rows.map((r) => ({ ...r, reportedAt: new Date(r.reportedAt).toISOString() }))
 }
 
+
+/** Makes `actor` a follower of the case; true when they were not one yet. */
+export async function addFollower(tx: Queryable, caseId: string, actor: string, since: Date): Promise<boolean> {
+  const { rows } = await tx.query('INSERT INTO case_followers (case_id, actor, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1', [caseId, actor, since])
+  return rows.length === 1
+}
+
+export async function followersOf(q: Queryable, caseId: string): Promise<string[]> {
+  const { rows } = await q.query<{ actor: string }>('SELECT actor FROM case_followers WHERE case_id = $1 ORDER BY since, actor', [caseId])
+  return rows.map((r) => r.actor)
+}
+
+/** Geodesic metres from the case's point to (lon, lat). */
+export async function distanceToCase(q: Queryable, caseId: string, lon: number, lat: number): Promise<number> {
+  const { rows } = await q.query<{ d: number }>(
+    'SELECT ST_Distance(location::geography, ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography)::float8 AS d FROM cases WHERE id = $1',
+    [caseId, lon, lat],
+  )
+  return rows[0].d
+}

@@ -15,6 +15,7 @@ import type { Queryable, Db } from '../db/types.ts'
 import { wakeRelays } from '../repos/events.ts'
 import {
   changesSince,
+  followersOf,
   insertReportedCase,
   insertTimeline,
   toCase,
@@ -120,7 +121,7 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
     {
       id, code: '', status: 'reported', category: cat.code, priority, source, description: reported.description,
       address: reported.address ?? null, lon, lat, owningLevel, department: cat.department,
-      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, madeAt, updatedAt: now, dueAt, escalations: 0, selfHandled,
+      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, madeAt, updatedAt: now, dueAt, escalations: 0, selfHandled, supporters: 0,
       registeredAt: null, dispatchedAt: null, acceptedAt: null, handledAt: null, verifiedAt: null, closedAt: null,
       ratedAt: null, rating: null, ratingComment: null, mergedInto: null, version: 1, regions: [],
       levelStartedAt: now, handlerId: null, regionPath: '',
@@ -185,7 +186,7 @@ export interface ActionResult {
 type Updates = Partial<Record<
   | 'status' | 'priority' | 'category' | 'department' | 'assignee_id' | 'handler_id' | 'owning_level' | 'level_started_at'
   | 'due_at' | 'registered_at' | 'dispatched_at' | 'accepted_at' | 'handled_at' | 'verified_at' | 'closed_at'
-  | 'rated_at' | 'rating' | 'rating_comment' | 'merged_into' | 'escalations' | 'overdue_flagged_at',
+  | 'rated_at' | 'rating' | 'rating_comment' | 'merged_into' | 'escalations' | 'overdue_flagged_at' | 'supporters',
   unknown
 >>
 
@@ -442,15 +443,16 @@ async function handleOnTheSpot(
 
 /**
  * Whose personal channel a case event goes to (events.actors): the assignee after it, the assignee before it (a
- * case taken away from a worker tells them so), the reporter.
+ * case taken away from a worker tells them so), the reporter and the followers.
  */
-function personalActors(before: CaseRow, after: Case): string[] | null {
-  return actorList(after.assigneeId, before.assigneeId, after.reporter)
+async function personalActors(tx: Queryable, before: CaseRow, after: Case): Promise<string[] | null> {
+  const followers = after.supporters > 0 ? await followersOf(tx, after.id) : []
+  return actorList(after.assigneeId, before.assigneeId, after.reporter, ...followers)
 }
 
 /** Writes an effect: the case row (version + 1), timeline, photos and the outbox event. */
-export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue', effect: Effect, ctx: { actor: string; now: Date; photoField?: string }): Promise<ActionResult> {
-  const to = action === 'overdue' ? row.status : nextStatus(action, row.status)
+export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue' | 'supplement', effect: Effect, ctx: { actor: string; now: Date; photoField?: string }): Promise<ActionResult> {
+  const to = action === 'overdue' || action === 'supplement' ? row.status : nextStatus(action, row.status)
   const set: Updates = { ...effect.set, status: to }
   const cols = Object.keys(set) as (keyof Updates)[]
   const params: unknown[] = [row.id, row.version, ctx.now, ...cols.map((c) => set[c])]
@@ -475,6 +477,6 @@ export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseActio
     data: effect.data ?? {},
   })
   const after = toCase((await getCaseRow(tx, row.id))!, ctx.now)
-  await appendEvent(tx, 'case:updated', row.regionPath, { case: after, action, entry }, personalActors(row, after))
+  await appendEvent(tx, 'case:updated', row.regionPath, { case: after, action, entry }, await personalActors(tx, row, after))
   return { case: after, entry }
 }

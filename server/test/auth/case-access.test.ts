@@ -62,6 +62,10 @@ const MATRIX: Record<string, Expect> = {
   // Possible duplicates before reporting: public, answered to everyone (what it shows is tested in nearby.test.ts).
   'GET /api/cases/nearby': () => 200,
   'HEAD /api/cases/nearby': () => 200,
+  // "Me too": any signed-in caller who could find the case (both are street lights: public, so everyone could). The
+  // sample stands at the other fixture case, kilometres away: 422 too_far, so the matrix adds no follower
+  // (supplements.test.ts does the real thing).
+  'POST /api/cases/:id/supplements': () => 422,
   // Issue #8. Candidates (worker positions, camera streams): staff who steer cases, on a case they can read.
   'GET /api/cases/:id/candidates': candidates,
   'HEAD /api/cases/:id/candidates': candidates,
@@ -170,7 +174,9 @@ function requestFor(f: Fixture, route: string, caseId: string, where: Where) {
         : undefined
       : action
         ? bodyFor(action, caseId === f.inCase ? f.gridCase : f.inCase)
-        : undefined
+        : url.endsWith('/supplements')
+          ? { ...(where === 'in' ? f.points.duohu : f.points.chengdong), note: '我也看到了' }
+          : undefined
   const query = url === '/api/cases/nearby' ? `?lon=${f.points.chengdong.lon}&lat=${f.points.chengdong.lat}` : ''
   return { method, url: url.replace(':id', caseId).replace(':action', 'no_such_action') + query, payload }
 }
@@ -378,6 +384,10 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
       const cases = res.json().cases as Array<{ id: string; reporter: string | null; assigneeId: string | null; regions: Array<{ id: string }> }>
       const actor = me.workerId ?? u.username
       const underScope = (c: (typeof cases)[number]) => me.scopeRegionId !== null && c.regions.some((r) => r.id === me.scopeRegionId)
+      // Cases they added themselves to (supplements, in other suites on this database) read like their own reports.
+      const { rows: follows } = await f.db.query<{ id: string }>('SELECT case_id::text AS id FROM case_followers WHERE actor = $1', [actor])
+      const followed = new Set(follows.map((r) => r.id))
+      const own = (c: (typeof cases)[number]) => c.reporter === actor || followed.has(c.id)
       const mayRead = (c: (typeof cases)[number]) => {
         switch (u.role) {
           case 'admin':
@@ -386,11 +396,11 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
           case 'dispatcher':
           case 'leader':
           case 'inspector':
-            return underScope(c) || c.reporter === actor
+            return underScope(c) || own(c)
           case 'grid_worker':
-            return underScope(c) || c.assigneeId === me.workerId || c.reporter === actor
+            return underScope(c) || c.assigneeId === me.workerId || own(c)
           case 'resident':
-            return c.reporter === actor
+            return own(c)
         }
       }
       const leaked = cases.filter((c) => !mayRead(c)).map((c) => c.id)

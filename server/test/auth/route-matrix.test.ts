@@ -99,6 +99,7 @@ const MATRIX: Record<string, Entry> = {
   // Scoped like the list (same filter, same reach in the query): case-access.test.ts compares them user by user.
   'GET /api/exports/cases': { access: 'signed_in' },
   'POST /api/cases/:id/actions/:action': { access: 'cases' },
+  'POST /api/cases/:id/supplements': { access: 'cases' },
   // Issue #8: the dispatcher's workspace (reach per case, in case-access.test.ts).
   'GET /api/cases/:id/candidates': { access: 'cases' },
   'POST /api/cases/actions/bulk': { access: 'cases' },

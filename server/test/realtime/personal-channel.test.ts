@@ -150,6 +150,20 @@ describe.each(DB_MODES)('the personal channel (%s)', (mode: DbMode) => {
     ])
   })
 
+  it('a follower hears of the case they added themselves to, from the supplement on; the reporter hears of the supplement', async () => {
+    const here = await pointIn(db, grid('worker-chengdong'))
+    let c = await report('resident-zhang', here)
+    const reporter = await follow('resident-zhang', { regions: [], mine: true })
+    const neighbour = await follow('resident-li', { regions: [], mine: true })
+    const res = await app.inject({ method: 'POST', url: `/api/cases/${c.id}/supplements`, headers: as('resident-li'), payload: { ...here, note: '我也看到了' } })
+    expect(res.statusCode, res.body).toBe(201)
+    c = res.json().case
+    await until(reporter.events, step(c.id, 'supplement'), 'the supplement, on the reporter’s channel')
+    c = await act('dispatcher-wucheng', c, 'register')
+    await until(neighbour.events, step(c.id, 'register'), 'the register, on the follower’s channel')
+    expect(neighbour.events.filter(about(c.id)).map((e) => e.action ?? e.kind)).toEqual(['supplement', 'register'])
+  })
+
   it('their own check-ins come on their channel wherever they are; a colleague’s do not', async () => {
     const s = await follow('worker-chengdong', { regions: [], mine: true })
     const checkIn = (user: string) =>

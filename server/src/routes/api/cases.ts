@@ -8,6 +8,9 @@ import {
   NEARBY_DESCRIPTION_CHARS,
   NearbyCasesSchema,
   NearbyQuerySchema,
+  SupplementCreateSchema,
+  SupplementCreatedSchema,
+  type TimelineEntry,
   CaseCreateSchema,
   CaseCreatedSchema,
   CaseDetailSchema,
@@ -26,9 +29,10 @@ import { caseReachSql } from '../../auth/case-access.ts'
 import { toWgs84 } from '../../../../shared/geo/crs.ts'
 import type { FastifyRequest } from 'fastify'
 import { getCaseRow, listCases, type CaseListFilter } from '../../services/case-reads.ts'
-import type { AuthUser } from '../../auth/roles.ts'
+import { actorOf, type AuthUser } from '../../auth/roles.ts'
 import { listCasePhotos } from '../../repos/photos.ts'
 import { performAction, reportCase } from '../../services/cases.ts'
+import { addSupplement } from '../../services/supplements.ts'
 import { HttpError } from '../../services/http-error.ts'
 import {
   claimKey,
@@ -109,12 +113,12 @@ const etag = (version: number) => `"${version}"`
  * category (the ones Open311 lists, auth/public-data.ts) for anyone; any other case only for a signed-in caller who
  * may read it (staff of its area, its reporter or follower). Undefined: everything — the unscoped dev-header caller.
  */
-export function nearbyVisibility(req: FastifyRequest): SqlCondition | undefined {
+export function nearbyVisibility(req: FastifyRequest, alias = 'x'): SqlCondition | undefined {
   const user = req.user
   if (!user && (req.server.auth?.options.mode ?? 'dev-header') === 'dev-header') return undefined
   return (b) => {
-    const open = publicCategorySql('x.category', b.add(SENSITIVE_FAMILIES))
-    return user ? `${open} OR (${caseReachSql(user, 'read', b, 'x')})` : open
+    const open = publicCategorySql(`${alias}.category`, b.add(SENSITIVE_FAMILIES))
+    return user ? `${open} OR (${caseReachSql(user, 'read', b, alias)})` : open
   }
 }
 
@@ -220,7 +224,11 @@ export default async function caseRoutes(app: AppInstance) {
       // Out of the caller's reach is the same 404 as missing: the reach is a condition of the query.
       const row = await getCaseRow(app.db, req.params.id, false, user)
       if (!row) throw new HttpError(404, 'case_not_found', `no case ${req.params.id}`)
-      const [timeline, photos] = await Promise.all([getTimeline(app.db, row.id), listCasePhotos(app.db, row.id)])
+      const [all, photos] = await Promise.all([getTimeline(app.db, row.id), listCasePhotos(app.db, row.id)])
+      // A resident who reads the case only as a follower does not get the Open311 intake record: it holds the
+      // reporter's contact details (for staff and for the reporter themselves).
+      const follower = user?.role === 'resident' && row.reporter !== actorOf(user)
+      const timeline = follower ? all.filter((e) => !('open311' in e.data)) : all
       reply.header('etag', etag(row.version)).header('cache-control', 'no-cache')
       return {
         ...toCase(row, app.now()),
@@ -229,6 +237,40 @@ export default async function caseRoutes(app: AppInstance) {
         // What the status allows and, for a signed-in caller, what their role may do to this case (the web's buttons).
         allowedActions: allowedActions(row.status).filter((a) => !user || permits(user, a, row)),
       }
+    },
+  )
+
+  app.post(
+    '/api/cases/:id/supplements',
+    {
+      schema: {
+        params: IdParams,
+        body: SupplementCreateSchema,
+        headers: Type.Object({ 'x-actor': Type.Optional(Type.String()), 'idempotency-key': Type.Optional(Type.String()) }),
+        response: { 201: SupplementCreatedSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      // Anyone who could find the case near them (GET /api/cases/nearby) may add to it: signed in, or X-Actor in dev-header.
+      scopedCaller(req)
+      const actor = requireActor(req)
+      const now = app.now()
+      const key = parseIdempotencyKey(req.headers['idempotency-key'])
+      const path = `/api/cases/${req.params.id}/supplements`
+      const idem = key ? { scope: actor, key, hash: requestHash('POST', path, req.body) } : undefined
+      const outcome = await withIdempotencyKey(app.db, idem, now, (record) =>
+        addSupplement(app.db, req.params.id, req.body, {
+          actor,
+          now,
+          findable: nearbyVisibility(req, 'c'),
+          inTransaction: record && ((tx, result) => record(tx, 201, result)),
+        }),
+      )
+      if (outcome.kind === 'replay') {
+        const stored = outcome.body as { case: Case; entry: TimelineEntry }
+        return reply.code(outcome.statusCode as 201).header('idempotent-replayed', 'true').send(stored)
+      }
+      return reply.code(201).header('etag', etag(outcome.result.case.version)).send(outcome.result)
     },
   )
 
