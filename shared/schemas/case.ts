@@ -114,6 +114,8 @@ export const CaseSchema = Type.Object({
   }),
   rating: Nullable(Type.Integer({ minimum: 1, maximum: 5 })),
   ratingComment: Nullable(Type.String()),
+  /** When the reporter asked for it to be done again (申请重办, request_reopen); cleared by the dispatcher's reopen. */
+  reopenRequestedAt: Nullable(DateTime),
   mergedInto: Nullable(Type.String({ format: 'uuid' })),
   version: Type.Integer(),
 })
@@ -240,6 +242,8 @@ export const ACTION_BODIES = {
   send_back: body({ reason: Note, photos: Type.Optional(PhotoIds) }),
   close: body({ note: Type.Optional(Note) }),
   rate: body({ rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Type.String({ maxLength: 2000 })) }),
+  // The reporter, dissatisfied with a low-rated result: why, and what it looks like now.
+  request_reopen: body({ reason: Note, photos: Type.Optional(PhotoIds) }),
   reopen: body({ reason: Note }),
   escalate: body({ reason: Note }),
   merge: body({ into: Type.String({ format: 'uuid', description: 'the case this one duplicates' }), note: Type.Optional(Note) }),

@@ -27,7 +27,7 @@ import { actorOf, ROLES, type AuthUser, type Role } from './roles.ts'
  * Anonymous reports are taken even in AUTH_MODE=token (reporter null: nobody can read them back by `reported`).
  *
  * Guards that depend on more than the role stay in services/cases.ts: only the assignee accepts, the verifier is
- * not the handler, only the reporter rates, reopen needs a low rating.
+ * not the handler, only the reporter rates or asks for a reopen, reopen needs a low rating.
  *
  * Callers without a token in AUTH_MODE=dev-header (X-Actor or nobody) are not scoped at all: the stand-in of the
  * identity-less days, kept for the suites and tools that still use it. In AUTH_MODE=token they are answered 401.
@@ -73,8 +73,11 @@ export const CASE_ACCESS: Record<Role, Partial<Record<CaseOp, readonly CaseReach
    * without a named worker (the service refuses another worker's case), handles only what is assigned to them.
    */
   grid_worker: { read: ['scope', 'assigned', ...RF], accept: ['scope', 'assigned'], handle: A, note: ['scope', 'assigned'] },
-  /** Resident: their own reports — reads them, adds notes, rates them once closed; reads what they follow. */
-  resident: { read: RF, rate: R, note: R },
+  /**
+   * Resident: their own reports — reads them, adds notes, rates them once closed and may ask for a badly rated one to
+   * be done again; reads what they follow.
+   */
+  resident: { read: RF, rate: R, request_reopen: R, note: R },
 }
 
 /** The ways `user` reaches a case for `op` (empty: never). */

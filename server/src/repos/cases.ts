@@ -15,7 +15,7 @@ export const CASE_COLUMNS = `
   c.self_handled AS "selfHandled", c.supporters,
   c.registered_at AS "registeredAt", c.dispatched_at AS "dispatchedAt", c.accepted_at AS "acceptedAt",
   c.handled_at AS "handledAt", c.verified_at AS "verifiedAt", c.closed_at AS "closedAt", c.rated_at AS "ratedAt",
-  c.rating, c.rating_comment AS "ratingComment", c.merged_into AS "mergedInto", c.version,
+  c.rating, c.rating_comment AS "ratingComment", c.reopen_requested_at AS "reopenRequestedAt", c.merged_into AS "mergedInto", c.version,
   c.level_started_at AS "levelStartedAt", c.handler_id AS "handlerId", c.region_path::text AS "regionPath",
   (SELECT coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'level', r.level) ORDER BY r.level), '[]'::json)
      FROM regions r
@@ -53,6 +53,7 @@ export interface CaseRow {
   ratedAt: Ts
   rating: number | null
   ratingComment: string | null
+  reopenRequestedAt: Ts
   mergedInto: string | null
   version: number
   regions: RegionRef[]
@@ -109,6 +110,7 @@ export function toCase(row: CaseRow, now: Date): Case {
     },
     rating: row.rating,
     ratingComment: row.ratingComment,
+    reopenRequestedAt: iso(row.reopenRequestedAt),
     mergedInto: row.mergedInto,
     version: row.version,
   }

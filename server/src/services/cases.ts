@@ -123,7 +123,7 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
       address: reported.address ?? null, lon, lat, owningLevel, department: cat.department,
       assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, madeAt, updatedAt: now, dueAt, escalations: 0, selfHandled, supporters: 0,
       registeredAt: null, dispatchedAt: null, acceptedAt: null, handledAt: null, verifiedAt: null, closedAt: null,
-      ratedAt: null, rating: null, ratingComment: null, mergedInto: null, version: 1, regions: [],
+      ratedAt: null, rating: null, ratingComment: null, reopenRequestedAt: null, mergedInto: null, version: 1, regions: [],
       levelStartedAt: now, handlerId: null, regionPath: '',
     },
     now,
@@ -186,7 +186,8 @@ export interface ActionResult {
 type Updates = Partial<Record<
   | 'status' | 'priority' | 'category' | 'department' | 'assignee_id' | 'handler_id' | 'owning_level' | 'level_started_at'
   | 'due_at' | 'registered_at' | 'dispatched_at' | 'accepted_at' | 'handled_at' | 'verified_at' | 'closed_at'
-  | 'rated_at' | 'rating' | 'rating_comment' | 'merged_into' | 'escalations' | 'overdue_flagged_at' | 'supporters',
+  | 'rated_at' | 'rating' | 'rating_comment' | 'merged_into' | 'escalations' | 'overdue_flagged_at' | 'supporters'
+  | 'reopen_requested_at',
   unknown
 >>
 
@@ -318,6 +319,17 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
       if (row.reporter === null) throw new HttpError(403, 'not_reporter', `case ${row.code} was reported anonymously: nobody can rate it`)
       if (row.reporter !== ctx.actor) throw new HttpError(403, 'not_reporter', `only the reporter can rate case ${row.code}`)
       return { set: { rating: body.rating, rating_comment: body.comment ?? null, rated_at: now }, note: body.comment, data: { rating: body.rating } }
+    case 'request_reopen':
+      if (row.reporter === null || row.reporter !== ctx.actor) {
+        throw new HttpError(403, 'not_reporter', `only the reporter can ask for case ${row.code} to be done again`)
+      }
+      if (row.rating === null || row.rating > REOPEN_MAX_RATING) {
+        throw new HttpError(409, 'reopen_not_allowed', `only a case rated ${REOPEN_MAX_RATING} or lower can be done again (rated ${row.rating})`)
+      }
+      if (row.reopenRequestedAt !== null) {
+        throw new HttpError(409, 'reopen_already_requested', `case ${row.code}: you asked for it to be done again at ${new Date(row.reopenRequestedAt).toISOString()}; the dispatcher decides`)
+      }
+      return { set: { reopen_requested_at: now }, note: body.reason, photos: body.photos, data: { rating: row.rating } }
     case 'reopen': {
       if (row.rating === null || row.rating > REOPEN_MAX_RATING) {
         throw new HttpError(409, 'reopen_not_allowed', `only a case rated ${REOPEN_MAX_RATING} or lower can be reopened (rated ${row.rating})`)
@@ -335,9 +347,10 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
           rating: null,
           rating_comment: null,
           accepted_at: now,
+          reopen_requested_at: null,
         },
         note: body.reason,
-        data: { previousRating: row.rating },
+        data: { previousRating: row.rating, ...(row.reopenRequestedAt !== null ? { requestedAt: new Date(row.reopenRequestedAt).toISOString() } : {}) },
       }
     }
     case 'escalate':

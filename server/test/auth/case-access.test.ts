@@ -34,6 +34,7 @@ const MAY_ACT: Record<CaseAction, Role[]> = {
   send_back: ['admin', 'leader', 'inspector'],
   close: ['admin', 'dispatcher'],
   rate: ['admin', 'resident'],
+  request_reopen: ['admin', 'resident'],
   reopen: ['admin', 'dispatcher'],
   escalate: ['admin', 'dispatcher', 'leader'],
   merge: ['admin', 'dispatcher'],
@@ -85,6 +86,7 @@ function bodyFor(action: string, otherCase: string): Record<string, unknown> {
     case 'reassign':
     case 'send_back':
     case 'reopen':
+    case 'request_reopen':
     case 'escalate':
       return { reason: '测试' }
     case 'handle':
@@ -472,8 +474,13 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     await step('dispatcher-wucheng', 'close')
     expect(await offered('resident-zhang')).toEqual(['rate', 'note'])
     await step('resident-zhang', 'rate', { rating: 1 })
+    expect(await offered('resident-zhang')).toEqual(['request_reopen', 'note'])
+    expect(await offered('dispatcher-wucheng')).toEqual(['reopen', 'note'])
+    await step('resident-zhang', 'request_reopen', { reason: '路灯还是不亮' })
+    expect(c).toMatchObject({ status: 'rated', reopenRequestedAt: expect.any(String) })
+    expect(await offered('resident-zhang')).toEqual(['note'])
     await step('dispatcher-wucheng', 'reopen', { reason: '群众不满意' })
-    expect(c.status).toBe('in_progress')
+    expect(c).toMatchObject({ status: 'in_progress', reopenRequestedAt: null })
   })
 })
 

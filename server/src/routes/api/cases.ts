@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox'
-import { CASE_ACTIONS, CASE_SOURCES, PRIORITIES, allowedActions, type CaseAction } from '../../../../shared/domain/case-lifecycle.ts'
+import { CASE_ACTIONS, CASE_SOURCES, PRIORITIES, allowedActions, reopenRequestable, type CaseAction } from '../../../../shared/domain/case-lifecycle.ts'
 import { CASE_STATUSES, OPEN_STATUSES, type CaseStatus } from '../../../../shared/domain/case-status.ts'
 import { ErrorSchema } from '../../../../shared/schemas/common.ts'
 import {
@@ -235,7 +235,12 @@ export default async function caseRoutes(app: AppInstance) {
         timeline,
         photos: photos.map((p) => ({ id: p.id, url: p.url })),
         // What the status allows and, for a signed-in caller, what their role may do to this case (the web's buttons).
-        allowedActions: allowedActions(row.status).filter((a) => !user || permits(user, a, row)),
+        allowedActions: allowedActions(row.status).filter(
+          (a) =>
+            (!user || permits(user, a, row)) &&
+            // Asking for a reopen is offered only where it would be taken: a low rating not yet contested, by its reporter.
+            (a !== 'request_reopen' || (reopenRequestable(row) && (!user || row.reporter === actorOf(user)))),
+        ),
       }
     },
   )
