@@ -44,7 +44,7 @@ try {
       `EXPLAIN EXECUTE intake(${arr('119.65')}, ${arr('29.08')}, ${arr("'sanitation'")}, ARRAY[${ids}]::uuid[], ${arr("'normal'")},
          ${arr("'x'")}, ARRAY[NULL, NULL, NULL]::text[], ${arr("'resident'")}, ARRAY[NULL, NULL, NULL]::text[], ${arr('4')},
          ${arr(`'${now}'`)}::timestamptz[], ${arr("'x'")}, ${arr(`'${now}'`)}::timestamptz[], ${arr("'x'")}, ${arr("'[]'")}::jsonb[],
-         ${arr("'{}'")}::jsonb[], ${arr("'{}'")}::jsonb[], '{reported}', 24, 50, 0.001)`,
+         ${arr("'{}'")}::jsonb[], ${arr("'{}'")}::jsonb[], '{reported}', 24, 50, 0.001, ARRAY[NULL, NULL, NULL]::timestamptz[], ${arr('false')})`,
     )
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
     console.log(plan)

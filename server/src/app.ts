@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
-import { signedInPolicy, socketHandshake } from './auth/socket-auth.ts'
+import { personalChannel, signedInPolicy, socketHandshake } from './auth/socket-auth.ts'
 import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyError } from 'fastify'
@@ -44,7 +44,7 @@ export interface AppOptions {
   relayPollMs?: number
   subscribePolicy?: SubscribePolicy
   /** Frames, replay limits, retention (server/README.md, "Real-time"); relayPollMs and subscribePolicy win over these. */
-  realtime?: Omit<RealtimeOptions, 'policy' | 'onError' | 'onWarn'>
+  realtime?: Omit<RealtimeOptions, 'policy' | 'personal' | 'onError' | 'onWarn'>
   /** Clock for due times, escalation and idempotency; defaults to the wall clock. */
   now?: () => Date
   /** Where uploaded photos are stored; main passes ${DATA_DIR}/uploads. Default: a folder in the OS temp dir. */
@@ -182,6 +182,7 @@ export async function buildApp(opts: AppOptions): Promise<AppInstance> {
   await app.register(import('./routes/api/exports.ts'))
   await app.register(import('./routes/api/dispatch.ts'))
   await app.register(import('./routes/api/workers.ts'))
+  await app.register(import('./routes/api/checkins.ts'))
   await app.register(import('./routes/api/cameras.ts'))
   await app.register(import('./routes/api/stats.ts'))
   await app.register(import('./routes/api/open311-keys.ts'))
@@ -222,6 +223,7 @@ export async function buildApp(opts: AppOptions): Promise<AppInstance> {
       ...opts.realtime,
       relay: { ...opts.realtime?.relay, ...(opts.relayPollMs !== undefined ? { pollMs: opts.relayPollMs } : {}) },
       policy: opts.subscribePolicy ?? signedInPolicy(opts.db, app.auth, { now: app.now }),
+      personal: personalChannel(opts.db, { now: app.now }),
       onError: (err) => app.log.error(err),
       onWarn: (msg) => app.log.warn(msg),
     })

@@ -21,6 +21,7 @@ const TAGS: Array<[prefix: string, tag: string]> = [
   ['/api/photos', 'photos'],
   ['/api/exports', 'exports'],
   ['/api/workers', 'workers'],
+  ['/api/checkins', 'checkins'],
   ['/api/cameras', 'cameras'],
   ['/api/stats', 'stats'],
   ['/api/categories', 'reference'],
@@ -39,6 +40,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   photos: 'photos for reports: upload, then name their ids in a report or an action',
   exports: 'the case ledger (台账) as CSV or GeoJSON',
   workers: 'grid workers: positions, status, lists, tracks, nearest',
+  checkins: 'patrol check-ins (走访打卡) of grid workers: recorded from the field app, read as GeoJSON by the staff',
   cameras: 'cameras and their status',
   stats: 'the wall’s statistics',
   reference: 'categories and departments',
@@ -59,11 +61,15 @@ const SIGNED_IN: Array<[method: string, prefix: string]> = [
   ['POST', '/api/cases/'],
   ['GET', '/api/exports/'],
   ['*', '/api/workers'],
+  ['*', '/api/checkins'],
   ['*', '/api/cameras'],
   ['GET', '/api/stats/'],
   ['POST', '/api/open311/keys'],
 ]
-const needsSignIn = (method: string, url: string) => SIGNED_IN.some(([m, p]) => (m === '*' || m === method) && url.startsWith(p))
+/** Public routes under a SIGNED_IN prefix. */
+const OPEN_UNDER: Array<[method: string, url: string]> = [['GET', '/api/cases/nearby']]
+const needsSignIn = (method: string, url: string) =>
+  !OPEN_UNDER.some(([m, u]) => m === method && url === u) && SIGNED_IN.some(([m, p]) => (m === '*' || m === method) && url.startsWith(p))
 
 /**
  * Left out of the document: the answers to paths and actions that do not exist (a 404 or the Open311 405 for any

@@ -1,8 +1,8 @@
 /**
  * The closed loop as one table, used by the server (what may happen) and the web (which buttons to show):
  * 上报 reported → 立案 registered | 不予立案 rejected → 派遣 dispatched → 处置 in_progress → 反馈 handled → 核查 verified
- * (or 退回 back to in_progress) → 结案 closed → 评价 rated (a rating ≤ 2 may 重办 reopen it), plus reassign, escalate
- * (三级吹哨), merge-as-duplicate and add-note. Guards that depend on more than the status (the verifier is not the
+ * (or 退回 back to in_progress) → 结案 closed → 评价 rated (a rating ≤ 2 may 重办 reopen it, and its reporter may ask
+ * for that: 申请重办), plus reassign, escalate (三级吹哨), merge-as-duplicate and add-note. Guards that depend on more than the status (the verifier is not the
  * handler, reopen needs a low rating, escalation stops at the district) are named here and enforced by the server.
  */
 import type { CaseStatus } from './case-status.ts'
@@ -18,6 +18,7 @@ export const CASE_ACTIONS = [
   'send_back',
   'close',
   'rate',
+  'request_reopen',
   'reopen',
   'escalate',
   'merge',
@@ -51,6 +52,7 @@ export const TRANSITIONS: Record<CaseAction, Transition> = {
   send_back: { from: ['handled'], to: 'in_progress', zh: '核查退回', en: 'Send back' },
   close: { from: ['verified'], to: 'closed', zh: '结案', en: 'Close' },
   rate: { from: ['closed'], to: 'rated', zh: '评价', en: 'Rate' },
+  request_reopen: { from: ['rated'], to: 'same', zh: '申请重办', en: 'Ask to reopen' },
   reopen: { from: ['rated'], to: 'in_progress', zh: '重办', en: 'Reopen' },
   escalate: { from: ESCALATABLE_STATUSES, to: 'same', zh: '吹哨上报', en: 'Escalate' },
   merge: { from: ['reported', 'registered', 'dispatched', 'in_progress'], to: 'merged', zh: '合并重复', en: 'Merge as duplicate' },
@@ -69,6 +71,14 @@ export function nextStatus(action: CaseAction, current: CaseStatus): CaseStatus 
 
 /** Ratings at or below this may reopen a case (重办). */
 export const REOPEN_MAX_RATING = 2
+
+/**
+ * Whether the reporter may ask for the case to be done again (申请重办, request_reopen): it is rated
+ * REOPEN_MAX_RATING or lower and they have not asked yet (the dispatcher's reopen clears the request).
+ */
+export function reopenRequestable(c: { status: CaseStatus; rating: number | null; reopenRequestedAt: string | Date | null }): boolean {
+  return c.status === 'rated' && c.rating !== null && c.rating <= REOPEN_MAX_RATING && c.reopenRequestedAt === null
+}
 
 export const PRIORITIES = ['urgent', 'high', 'normal'] as const
 export type Priority = (typeof PRIORITIES)[number]

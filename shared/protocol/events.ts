@@ -1,6 +1,7 @@
 import type { CaseAction } from '../domain/case-lifecycle.ts'
 import type { Case, TimelineEntry } from '../schemas/case.ts'
 import type { CameraUpdatedEvent } from '../schemas/camera.ts'
+import type { CheckinCreatedEvent } from '../schemas/checkin.ts'
 import type { WorkersMovedEvent, WorkerUpdatedEvent } from '../schemas/worker.ts'
 
 /** Every event relayed from the event log carries its sequence number (strictly increasing). */
@@ -16,8 +17,11 @@ export interface Sequenced {
  */
 export interface ServerToClientEvents {
   'case:created': (event: Sequenced & { case: Case }) => void
-  /** Any action on a case (the loop, reassignment, escalation — by a person or the clock —, notes): the case after it and its timeline row. */
-  'case:updated': (event: Sequenced & { case: Case; action: CaseAction | 'overdue'; entry: TimelineEntry }) => void
+  /**
+   * Any action on a case (the loop, reassignment, escalation — by a person or the clock —, notes) or a supplement
+   * ("me too", POST /api/cases/:id/supplements): the case after it and its timeline row.
+   */
+  'case:updated': (event: Sequenced & { case: Case; action: CaseAction | 'overdue' | 'supplement'; entry: TimelineEntry }) => void
   /** Boundaries changed (POST /api/regions/import): dashboards reload their region layers. No region: sent to every scope. */
   'regions:imported': (event: Sequenced & { created: number; updated: number; unchanged: number; repathed: number; idCount: number }) => void
   /** Live positions one batch moved, one event per street: `positions` are [workerId, lon, lat, tMillis, status, gridId] (schemas/worker.ts). */
@@ -26,6 +30,8 @@ export interface ServerToClientEvents {
   'worker:updated': (event: Sequenced & WorkerUpdatedEvent) => void
   /** A camera went online or offline (POST /api/cameras/:id/status); routed by the camera's region. */
   'camera:updated': (event: Sequenced & CameraUpdatedEvent) => void
+  /** A patrol check-in (POST /api/checkins): routed by its region, and on its worker's personal channel. */
+  'checkin:created': (event: Sequenced & CheckinCreatedEvent) => void
 
   /**
    * Log events in seq order, coalesced: at most one frame per socket every 100 ms (10 per second), whatever the rate.
@@ -64,8 +70,14 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: string; message
 
 // ---- the stream protocol -------------------------------------------------------------------------------------------
 
-/** What a socket receives: the wall everything, a region scope the events under any of its regions (any level). */
-export type Scope = { all: true } | { regions: string[] }
+/**
+ * What a socket receives: the wall everything, a region scope the events under any of its regions (any level).
+ * `mine: true` adds the caller's personal channel (signed-in users only; `regions` may then be empty, as for a
+ * resident): every case event of a case assigned to them, taken away from them (its previous assignee), reported
+ * or followed by them, wherever it lies, and the events of their own worker (their `worker:updated`, their
+ * check-ins).
+ */
+export type Scope = { all: true } | { regions: string[]; mine?: boolean }
 
 export interface ResumeRequest {
   /**

@@ -8,10 +8,10 @@ import { compactEvent, compactObject, expandEvent, expandObject, shapeOf } from 
 // A `case:created` and a `case:updated` payload as the server logged them (a real run: POST /api/cases, then the
 // register action), keys in the order PostgreSQL's jsonb keeps them.
 const REPORTED: Case = JSON.parse(
-  '{"id":"fe574e33-a776-48d5-9972-3dfeb786a758","lat":29.08,"lon":119.64,"code":"GC20261121000001","dueAt":"2026-11-24T09:30:00.000Z","rating":null,"source":"resident","stages":{"ratedAt":null,"closedAt":null,"handledAt":null,"acceptedAt":null,"verifiedAt":null,"dispatchedAt":null,"registeredAt":null},"status":"reported","address":null,"overdue":false,"regions":[{"id":"330702","name":"婺城区","level":1},{"id":"330702009","name":"新狮街道","level":2},{"id":"330702009007","name":"后垄社区","level":3},{"id":"330702009007G07","name":"后垄社区第七网格","level":4},{"id":"330702009007G07M07","name":"6幢","level":5}],"version":1,"category":"sanitation","priority":"normal","reporter":"dispatcher","updatedAt":"2026-11-21T15:29:45.410Z","assigneeId":null,"department":"sanitation","mergedInto":null,"reportedAt":"2026-11-21T15:29:45.410Z","description":"bench 3 #1234","escalations":0,"owningLevel":4,"ratingComment":null,"timeLeftSeconds":237614}',
+  '{"id":"fe574e33-a776-48d5-9972-3dfeb786a758","lat":29.08,"lon":119.64,"code":"GC20261121000001","dueAt":"2026-11-24T09:30:00.000Z","rating":null,"source":"resident","stages":{"ratedAt":null,"closedAt":null,"handledAt":null,"acceptedAt":null,"verifiedAt":null,"dispatchedAt":null,"registeredAt":null},"status":"reported","address":null,"overdue":false,"regions":[{"id":"330702","name":"婺城区","level":1},{"id":"330702009","name":"新狮街道","level":2},{"id":"330702009007","name":"后垄社区","level":3},{"id":"330702009007G07","name":"后垄社区第七网格","level":4},{"id":"330702009007G07M07","name":"6幢","level":5}],"version":1,"category":"sanitation","priority":"normal","reporter":"dispatcher","updatedAt":"2026-11-21T15:29:45.410Z","assigneeId":null,"department":"sanitation","mergedInto":null,"reportedAt":"2026-11-21T15:29:45.410Z","madeAt":null,"description":"bench 3 #1234","escalations":0,"selfHandled":false,"supporters":0,"owningLevel":4,"ratingComment":null,"reopenRequestedAt":null,"timeLeftSeconds":237614}',
 )
 const REGISTERED: { case: Case; entry: TimelineEntry; action: 'register' } = JSON.parse(
-  '{"case":{"id":"fe574e33-a776-48d5-9972-3dfeb786a758","lat":29.08,"lon":119.64,"code":"GC20261121000001","dueAt":"2026-11-24T09:30:00.000Z","rating":null,"source":"resident","stages":{"ratedAt":null,"closedAt":null,"handledAt":null,"acceptedAt":null,"verifiedAt":null,"dispatchedAt":null,"registeredAt":"2026-11-21T15:29:45.804Z"},"status":"registered","address":null,"overdue":false,"regions":[{"id":"330702","name":"婺城区","level":1},{"id":"330702009","name":"新狮街道","level":2},{"id":"330702009007","name":"后垄社区","level":3},{"id":"330702009007G07","name":"后垄社区第七网格","level":4},{"id":"330702009007G07M07","name":"6幢","level":5}],"version":2,"category":"sanitation","priority":"normal","reporter":"dispatcher","updatedAt":"2026-11-21T15:29:45.804Z","assigneeId":null,"department":"sanitation","mergedInto":null,"reportedAt":"2026-11-21T15:29:45.410Z","description":"bench 3 #1234","escalations":0,"owningLevel":4,"ratingComment":null,"timeLeftSeconds":237614},"entry":{"at":"2026-11-21T15:29:45.804Z","id":2,"data":{"category":"sanitation","priority":"normal"},"note":null,"actor":"dispatcher","action":"register","toLevel":null,"toStatus":"registered","fromLevel":null,"fromStatus":"reported","attachments":[]},"action":"register"}',
+  '{"case":{"id":"fe574e33-a776-48d5-9972-3dfeb786a758","lat":29.08,"lon":119.64,"code":"GC20261121000001","dueAt":"2026-11-24T09:30:00.000Z","rating":null,"source":"resident","stages":{"ratedAt":null,"closedAt":null,"handledAt":null,"acceptedAt":null,"verifiedAt":null,"dispatchedAt":null,"registeredAt":"2026-11-21T15:29:45.804Z"},"status":"registered","address":null,"overdue":false,"regions":[{"id":"330702","name":"婺城区","level":1},{"id":"330702009","name":"新狮街道","level":2},{"id":"330702009007","name":"后垄社区","level":3},{"id":"330702009007G07","name":"后垄社区第七网格","level":4},{"id":"330702009007G07M07","name":"6幢","level":5}],"version":2,"category":"sanitation","priority":"normal","reporter":"dispatcher","updatedAt":"2026-11-21T15:29:45.804Z","assigneeId":null,"department":"sanitation","mergedInto":null,"reportedAt":"2026-11-21T15:29:45.410Z","madeAt":null,"description":"bench 3 #1234","escalations":0,"selfHandled":false,"supporters":0,"owningLevel":4,"ratingComment":null,"reopenRequestedAt":null,"timeLeftSeconds":237614},"entry":{"at":"2026-11-21T15:29:45.804Z","id":2,"data":{"category":"sanitation","priority":"normal"},"note":null,"actor":"dispatcher","action":"register","toLevel":null,"toStatus":"registered","fromLevel":null,"fromStatus":"reported","attachments":[]},"action":"register"}',
 )
 
 const clone = <T>(v: T): T => structuredClone(v)
@@ -39,10 +39,14 @@ function closedCase(): Case {
     timeLeftSeconds: -3600,
     overdue: true,
     escalations: 2,
+    selfHandled: true,
+    supporters: 3,
     owningLevel: 2,
     rating: 4,
     ratingComment: '处理及时',
+    reopenRequestedAt: '2026-11-23T09:00:00.000Z',
     mergedInto: '0b5f4f36-8c2d-4a5e-9a57-2f6a1c1e9d10',
+    madeAt: '2026-11-21T15:20:00.000Z',
     updatedAt: '2026-11-23T08:00:00.000Z',
     version: 9,
   })
@@ -81,7 +85,7 @@ describe('the wire form of events', () => {
     expect(JSON.stringify(wire)).not.toContain('null')
     // What is left out: nulls, defaults, copies; stages (all null) whole.
     const c = (wire as { case: Record<string, unknown> }).case
-    for (const k of ['address', 'assigneeId', 'mergedInto', 'rating', 'ratingComment', 'overdue', 'escalations', 'updatedAt', 'stages']) expect(c).not.toHaveProperty(k)
+    for (const k of ['address', 'assigneeId', 'mergedInto', 'madeAt', 'rating', 'ratingComment', 'reopenRequestedAt', 'overdue', 'escalations', 'selfHandled', 'supporters', 'updatedAt', 'stages']) expect(c).not.toHaveProperty(k)
     expect(c.regions).toEqual(REPORTED.regions.map(({ id, name }) => ({ id, name })))
   })
 

@@ -22,6 +22,15 @@ const PhotoIds = Type.Array(Type.String({ format: 'uuid' }), {
   description: 'ids returned by POST /api/photos (at most 6 per case)',
 })
 
+/** How far `madeAt` may lie ahead of the server's clock (a phone's clock runs a little fast) and behind it (a week offline). */
+export const MADE_AT_MAX_AHEAD_MS = 5 * 60_000
+export const MADE_AT_MAX_AGE_MS = 7 * 24 * 3_600_000
+export const MadeAtSchema = Type.String({
+  format: 'date-time',
+  description: 'when the user made it on the phone (an item queued offline keeps its own time); at most 5 minutes ahead of the server and 7 days behind it',
+})
+const MadeAt = Type.Optional(MadeAtSchema)
+
 export const CaseCreateSchema = Type.Object(
   {
     category: CategoryCodeSchema,
@@ -35,6 +44,20 @@ export const CaseCreateSchema = Type.Object(
     priority: Type.Optional(PrioritySchema),
     address: Type.Optional(Type.String({ maxLength: 300 })),
     photos: Type.Optional(PhotoIds),
+    madeAt: MadeAt,
+    selfHandled: Type.Optional(
+      Type.Object(
+        {
+          note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'what was done (the handle entry’s note)' })),
+          photos: Type.Optional(PhotoIds),
+        },
+        {
+          additionalProperties: false,
+          description:
+            '小事不出格 — handled on the spot by the grid worker reporting it (grid workers only): the case is registered, dispatched to them at grid level, accepted and handled in the same transaction, and waits for verification by someone else. photos: the after-photos, on the handle entry (`photos` above are the report’s)',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 )
@@ -67,6 +90,8 @@ export const CaseSchema = Type.Object({
   assigneeId: Nullable(Type.String()),
   reporter: Nullable(Type.String()),
   reportedAt: DateTime,
+  /** When the reporter made the report on their phone (`madeAt` of the intake), null when not sent; reportedAt is the server's. */
+  madeAt: Nullable(DateTime),
   updatedAt: DateTime,
   /** When the current level's time limit runs out (handling must be reported by then). */
   dueAt: Nullable(DateTime),
@@ -74,6 +99,10 @@ export const CaseSchema = Type.Object({
   timeLeftSeconds: Nullable(Type.Integer()),
   overdue: Type.Boolean({ default: false }),
   escalations: Type.Integer({ default: 0 }),
+  /** Handled on the spot by the grid worker who reported it (小事不出格): reported already handled, awaiting verification. */
+  selfHandled: Type.Boolean({ default: false }),
+  /** People who added themselves to this case instead of reporting it again (POST /api/cases/:id/supplements; the reporter not counted). */
+  supporters: Type.Integer({ minimum: 0, default: 0 }),
   stages: Type.Object({
     registeredAt: Nullable(DateTime),
     dispatchedAt: Nullable(DateTime),
@@ -85,6 +114,8 @@ export const CaseSchema = Type.Object({
   }),
   rating: Nullable(Type.Integer({ minimum: 1, maximum: 5 })),
   ratingComment: Nullable(Type.String()),
+  /** When the reporter asked for it to be done again (申请重办, request_reopen); cleared by the dispatcher's reopen. */
+  reopenRequestedAt: Nullable(DateTime),
   mergedInto: Nullable(Type.String({ format: 'uuid' })),
   version: Type.Integer(),
 })
@@ -147,6 +178,42 @@ export const CaseCreatedSchema = Type.Intersect([
 ])
 export type CaseCreated = Static<typeof CaseCreatedSchema>
 
+/** GET /api/cases/nearby: the query (lon/lat coerced from the query string). */
+export const NearbyQuerySchema = Type.Object(
+  {
+    lon: LonSchema,
+    lat: LatSchema,
+    crs: Type.Optional(Type.Unsafe<InputCrs>({ type: 'string', enum: INPUT_CRS, description: 'CRS of lon/lat; gcj02 is converted' })),
+    category: Type.Optional(CategoryCodeSchema),
+    radiusM: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'metres around the point' }),
+    hours: Type.Integer({ minimum: 1, maximum: 168, default: 24, description: 'reported within the last … hours' }),
+  },
+  { additionalProperties: false },
+)
+export type NearbyQuery = Static<typeof NearbyQuerySchema>
+
+/** Most cases GET /api/cases/nearby answers. */
+export const MAX_NEARBY = 10
+/** How much of a description the nearby lookup shows. */
+export const NEARBY_DESCRIPTION_CHARS = 80
+
+/**
+ * One open case near a point, as anyone about to report may see it: what and where, nothing personal (no reporter,
+ * no phone, no address).
+ */
+export const NearbyCaseSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  code: Type.String(),
+  category: Type.String(),
+  status: StatusSchema,
+  reportedAt: DateTime,
+  distanceM: Type.Number({ description: 'metres from the point asked (geodesic)' }),
+  description: Type.String({ description: 'its first 80 characters' }),
+  supporters: Type.Integer({ minimum: 0, description: 'people who added themselves to it (POST /api/cases/:id/supplements)' }),
+})
+export const NearbyCasesSchema = Type.Object({ cases: Type.Array(NearbyCaseSchema) })
+export type NearbyCases = Static<typeof NearbyCasesSchema>
+
 export const CaseListSchema = Type.Object({
   cases: Type.Array(CaseSchema),
   /** Offset of the next page, null on the last page. */
@@ -161,7 +228,7 @@ export type CaseList = Static<typeof CaseListSchema>
 const Version = Type.Optional(Type.Integer({ minimum: 1, description: 'the case version acted on (or send If-Match)' }))
 const Note = Type.String({ minLength: 1, maxLength: 2000 })
 const body = <P extends Record<string, TSchema>>(props: P) =>
-  Type.Object({ version: Version, ...props }, { additionalProperties: false })
+  Type.Object({ version: Version, madeAt: MadeAt, ...props }, { additionalProperties: false })
 
 export const ACTION_BODIES = {
   register: body({ note: Type.Optional(Note), priority: Type.Optional(PrioritySchema), category: Type.Optional(CategoryCodeSchema) }),
@@ -170,10 +237,13 @@ export const ACTION_BODIES = {
   reassign: body({ department: Type.Optional(Type.String({ minLength: 1 })), assigneeId: Type.Optional(Type.String({ minLength: 1 })), reason: Note }),
   accept: body({ note: Type.Optional(Note) }),
   handle: body({ note: Note, photos: Type.Optional(PhotoIds) }),
-  verify: body({ note: Type.Optional(Note) }),
-  send_back: body({ reason: Note }),
+  // The verifier's evidence (核查照片): what the handling left on the spot, or what is still wrong.
+  verify: body({ note: Type.Optional(Note), photos: Type.Optional(PhotoIds) }),
+  send_back: body({ reason: Note, photos: Type.Optional(PhotoIds) }),
   close: body({ note: Type.Optional(Note) }),
   rate: body({ rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Type.String({ maxLength: 2000 })) }),
+  // The reporter, dissatisfied with a low-rated result: why, and what it looks like now.
+  request_reopen: body({ reason: Note, photos: Type.Optional(PhotoIds) }),
   reopen: body({ reason: Note }),
   escalate: body({ reason: Note }),
   merge: body({ into: Type.String({ format: 'uuid', description: 'the case this one duplicates' }), note: Type.Optional(Note) }),
@@ -181,4 +251,25 @@ export const ACTION_BODIES = {
 } satisfies Record<CaseAction, TSchema>
 
 export type ActionBody<A extends CaseAction> = Static<(typeof ACTION_BODIES)[A]>
-export type AnyActionBody = { version?: number; note?: string; reason?: string; priority?: Priority; category?: string; department?: string; assigneeId?: string; photos?: string[]; rating?: number; comment?: string; into?: string }
+/** POST /api/cases/:id/supplements: "me too" — I see the same problem here. */
+export const SupplementCreateSchema = Type.Object(
+  {
+    lon: LonSchema,
+    lat: LatSchema,
+    crs: Type.Optional(Type.Unsafe<InputCrs>({ type: 'string', enum: INPUT_CRS, description: 'CRS of lon/lat; gcj02 is converted' })),
+    note: Type.Optional(Note),
+    photos: Type.Optional(PhotoIds),
+    madeAt: MadeAt,
+  },
+  { additionalProperties: false },
+)
+export type SupplementCreate = Static<typeof SupplementCreateSchema>
+
+/** How far from the case a supplement may be made (the widest nearby lookup). */
+export const SUPPLEMENT_RADIUS_M = 200
+
+/** 201 to a supplement: the case as the caller may now read it, and the timeline entry written. */
+export const SupplementCreatedSchema = Type.Object({ case: CaseSchema, entry: TimelineEntrySchema })
+export type SupplementCreated = Static<typeof SupplementCreatedSchema>
+
+export type AnyActionBody = { version?: number; madeAt?: string; note?: string; reason?: string; priority?: Priority; category?: string; department?: string; assigneeId?: string; photos?: string[]; rating?: number; comment?: string; into?: string }

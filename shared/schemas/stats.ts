@@ -105,6 +105,7 @@ const figureProperties = {
   escalated: Count('escalated at least once, by the clock or by a whistle (吹哨): escalations > 0'),
   closedAtGrid: Count('closed cases whose owning level is still 4 (grid)'),
   gridLevelShare: Rate('小事不出格 = closedAtGrid / closed; null when none closed'),
+  selfHandled: Count('自行处置: reported already handled on the spot by the grid worker who found them (selfHandled)'),
   meanStageMinutes: StageMinutesSchema,
   satisfaction: SatisfactionSchema,
 }
@@ -165,6 +166,7 @@ export const OverviewSchema = Type.Object({
     merged: Type.Integer(),
     closed: Type.Integer(),
     completionRate: Rate('closed / (reported − rejected − merged) over cases reported in [now − 30 days, now)'),
+    selfHandled: Count('reported in the 30 days already handled on the spot by their grid worker (自行处置)'),
   }),
   openByCategory: Type.Array(
     Type.Object({ category: Type.String({ description: 'family code' }), name: Type.String(), open: Type.Integer(), overdue: Type.Integer() }),

@@ -1,9 +1,10 @@
 /**
- * The roles of GridCommand (issue #6). One role per user; what each may do is the access matrix (next step).
+ * The roles of GridCommand. One role per user; what each may do to which case is CASE_ACCESS (case-access.ts).
  * - admin: everything, users included.
  * - commander: reads everything, the wall.
  * - dispatcher: acts on the cases in their scope.
  * - leader: a street or community leader — their region subtree: reads, escalates, verifies, their wall.
+ * - inspector (核查员): a street or community — verifies handled cases or sends them back, with notes and photos.
  * - grid_worker: their own grid — reports, accepts and handles their own cases, sends positions.
  * - resident: reports, sees and rates their own cases.
  */

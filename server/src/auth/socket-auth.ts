@@ -1,8 +1,8 @@
 import type { Socket } from 'socket.io'
 import type { Db } from '../db/types.ts'
-import type { GcSocket, SubscribePolicy } from '../realtime/socket-server.ts'
+import type { GcSocket, PersonalChannel, SubscribePolicy } from '../realtime/socket-server.ts'
 import { inScope, seesEverything } from './guards.ts'
-import type { AuthUser } from './roles.ts'
+import { actorOf, type AuthUser } from './roles.ts'
 import { loadSessionUser, type Auth } from './service.ts'
 import { TokenError } from './tokens.ts'
 
@@ -89,5 +89,26 @@ export function signedInPolicy(db: Db, auth: Auth, opts: { now?: () => Date } = 
   return (socket, regionId) => {
     if ((socket.data as SocketAuthData).user) return scoped(socket, regionId)
     return auth.options.mode === 'dev-header'
+  }
+}
+
+/**
+ * The personal channel (scope.mine) of a signed-in socket: its user's actor (worker id of a grid worker, else the
+ * username), after re-reading the session like the policy does — a revoked session or a disabled user is refused.
+ * Every role has one: what is assigned to, reported or followed by the user, and their own worker's events. A socket
+ * without a user (dev-header) has none.
+ */
+export function personalChannel(db: Db, opts: { now?: () => Date } = {}): PersonalChannel {
+  const now = opts.now ?? (() => new Date())
+  return async (socket: GcSocket) => {
+    const data = socket.data as SocketAuthData
+    if (!data.user) return null
+    const user = await loadSessionUser(db, data.user.id, data.user.sessionId, now())
+    if (!user) {
+      delete data.user
+      return null
+    }
+    data.user = user
+    return actorOf(user)
   }
 }

@@ -14,7 +14,7 @@ export interface DemoUser {
   username: string
   displayName: string
   role: Role
-  /** The scope region (dispatcher, leader; optional for admin/commander). */
+  /** The scope region (dispatcher, leader, inspector; optional for admin/commander). */
   scope?: string
   /** Grid workers: the nth grid worker (by worker id) whose grid lies under this region. */
   worker?: { under: string; nth: number }
@@ -29,6 +29,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { username: 'leader-chengzhong', displayName: '城中街道负责人', role: 'leader', scope: '330702002' },
   { username: 'leader-duohu', displayName: '多湖街道负责人', role: 'leader', scope: '330703001' },
   { username: 'leader-taoyuan', displayName: '桃园社区书记', role: 'leader', scope: '330702001008' },
+  { username: 'inspector-chengdong', displayName: '城东街道核查员', role: 'inspector', scope: '330702001' },
   { username: 'worker-chengdong', displayName: '', role: 'grid_worker', worker: { under: '330702001', nth: 0 } },
   { username: 'worker-chengdong-2', displayName: '', role: 'grid_worker', worker: { under: '330702001', nth: 1 } },
   { username: 'worker-chengzhong', displayName: '', role: 'grid_worker', worker: { under: '330702002', nth: 0 } },

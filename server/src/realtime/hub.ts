@@ -9,7 +9,7 @@ import { linkBacklog, matches, newSubscription, setScope, toWireEvent, type Pend
 /**
  * The frame hub: one per server process, between the relay and the sockets.
  *
- * Each socket has a scope (everything, or some regions), a cursor (the last seq it was sent or is owed) and a state:
+ * Each socket has a scope (everything, or some regions and perhaps its user's personal channel), a cursor (the last seq it was sent or is owed) and a state:
  *   idle      — no `events:resume` yet, or reset: it gets nothing;
  *   replaying — catching up from the log, in frames of up to `replayBatch` events, up to what the live sockets have
  *               been sent (`flushed`); then it turns live without a seam;
@@ -122,7 +122,7 @@ export class FrameHub implements RelaySink {
   }
 
   deliver(events: LoggedEvent[], position: number): void {
-    for (const e of events) this.pending.push({ event: toWireEvent(e), labels: e.regionPath ? e.regionPath.split('.') : null })
+    for (const e of events) this.pending.push({ event: toWireEvent(e), labels: e.regionPath ? e.regionPath.split('.') : null, actors: e.actors })
     this.pendingPosition = Math.max(this.pendingPosition, position)
     this.schedule()
   }
@@ -142,8 +142,8 @@ export class FrameHub implements RelaySink {
     return this.started ? Promise.resolve() : new Promise((r) => this.startWaiters.push(r))
   }
 
-  /** `events:resume` after the policy allowed the scope. */
-  async resume(socket: GcSocket, after: number | undefined, scope: Scope): Promise<Ack<ResumeReply>> {
+  /** `events:resume` after the policy allowed the scope; `mine`: the actor of its personal channel, if asked and allowed. */
+  async resume(socket: GcSocket, after: number | undefined, scope: Scope, mine: string | null = null): Promise<Ack<ResumeReply>> {
     await this.whenStarted()
     let sub = this.subs.get(socket.id)
     if (!sub) {
@@ -154,7 +154,7 @@ export class FrameHub implements RelaySink {
     const epoch = ++sub.epoch
     sub.state = 'idle'
     sub.queue = []
-    const rooms = setScope(sub, scope)
+    const rooms = setScope(sub, scope, mine)
 
     if (after === undefined) {
       sub.cursor = sub.sentThrough = this.flushed
@@ -224,7 +224,7 @@ export class FrameHub implements RelaySink {
       }
       let read
       try {
-        read = await eventsInScope(this.db, sub.cursor, upTo, sub.regions ? [...sub.regions] : null, this.replayBatch)
+        read = await eventsInScope(this.db, sub.cursor, upTo, sub.regions ? { regions: [...sub.regions], mine: sub.mine } : null, this.replayBatch)
       } catch (err) {
         if (!current()) return
         this.onError(err)
@@ -336,7 +336,7 @@ export class FrameHub implements RelaySink {
     this.pending = []
     this.flushed = after
 
-    const groups = new Map<string, { regions: Set<string> | null; subs: Subscription[] }>()
+    const groups = new Map<string, { regions: Set<string> | null; mine: string | null; subs: Subscription[] }>()
     let owed = false
     for (const sub of this.subs.values()) {
       if (sub.state !== 'live') continue
@@ -350,11 +350,11 @@ export class FrameHub implements RelaySink {
         sub.cursor = after
         if (pending.length === 0) continue
         let g = groups.get(sub.key)
-        if (!g) groups.set(sub.key, (g = { regions: sub.regions, subs: [] }))
+        if (!g) groups.set(sub.key, (g = { regions: sub.regions, mine: sub.mine, subs: [] }))
         g.subs.push(sub)
         continue
       }
-      for (const p of pending) if (p.event.seq > sub.cursor && matches(sub, p.labels)) sub.queue.push(p.event)
+      for (const p of pending) if (p.event.seq > sub.cursor && matches(sub, p.labels, p.actors)) sub.queue.push(p.event)
       if (after > sub.cursor) sub.cursor = after
       if (sub.queue.length && ready) {
         this.send(sub, sub.queue, sub.cursor)
@@ -363,7 +363,7 @@ export class FrameHub implements RelaySink {
       else if (sub.sentThrough < sub.cursor && t - sub.lastFrameAt >= this.idleReportMs) this.send(sub, [], sub.cursor)
     }
     for (const g of groups.values()) {
-      const frame = g.regions ? pending.filter((p) => matches(g, p.labels)).map((p) => p.event) : pending.map((p) => p.event)
+      const frame = g.regions ? pending.filter((p) => matches(g, p.labels, p.actors)).map((p) => p.event) : pending.map((p) => p.event)
       // Nothing for this scope: its sockets hear of the new position only now and then (idleReportMs).
       const subs = frame.length ? g.subs : g.subs.filter((s) => s.sentThrough < after && t - s.lastFrameAt >= this.idleReportMs)
       if (subs.length === 0) continue

@@ -6,7 +6,7 @@ import type { Db } from '../db/types.ts'
 import { FrameHub, type HubOptions } from './hub.ts'
 import { startRelay, type Relay, type RelayOptions } from './relay.ts'
 import { DEFAULT_RETENTION, startRetention, type RetentionJob, type RetentionOptions } from './retention.ts'
-import type { GcServer, SubscribePolicy } from './socket-server.ts'
+import type { GcServer, PersonalChannel, SubscribePolicy } from './socket-server.ts'
 import { handleStreamCommands } from './stream-commands.ts'
 
 export interface RealtimeOptions {
@@ -16,6 +16,8 @@ export interface RealtimeOptions {
    */
   db?: Db
   policy?: SubscribePolicy
+  /** Whose personal channel (scope.mine) a socket follows; default: none (refused). */
+  personal?: PersonalChannel
   relay?: RelayOptions
   hub?: HubOptions
   /** false: no pruning in this process. */
@@ -35,7 +37,7 @@ export async function startRealtime(appDb: Db, io: GcServer, opts: RealtimeOptio
   const db = opts.db ?? appDb
   const onError = opts.onError ?? ((err: unknown) => console.error('[realtime]', err))
   const hub = new FrameHub(io, db, { onError, ...opts.hub })
-  handleStreamCommands(io, hub, opts.policy)
+  handleStreamCommands(io, hub, opts.policy, opts.personal)
   const relay = await startRelay(db, hub, { onError, onWarn: opts.onWarn, ...opts.relay })
   hub.attach(relay)
   const retention = opts.retention === false ? undefined : startRetention(db, { ...DEFAULT_RETENTION, ...opts.retention }, { onError })

@@ -14,6 +14,15 @@ export type SubscribePolicy = (socket: GcSocket, regionId: string | null) => boo
 
 export const allowEverything: SubscribePolicy = () => true
 
+/**
+ * Whose personal channel (`scope.mine`) a socket may follow: the actor of its signed-in user (the worker id of a grid
+ * worker, else the username), or null — refused. Asked on every `events:resume` that asks for it.
+ */
+export type PersonalChannel = (socket: GcSocket) => string | null | Promise<string | null>
+
+/** Without sign-in there is nobody to be personal to. */
+export const noPersonalChannel: PersonalChannel = () => null
+
 export function createSocketServer(http: HttpServer): GcServer {
   return new Server(http, { serveClient: false, transports: ['websocket', 'polling'] })
 }

@@ -1,11 +1,12 @@
 /**
- * The socket side of the event stream: `events:resume` checked (its shape, then the policy for every region asked)
- * and handed to the frame hub; a disconnect tells the hub. The hub (hub.ts) knows nothing of the policy.
+ * The socket side of the event stream: `events:resume` checked (its shape, then the policy for every region asked,
+ * then whose personal channel `mine` is) and handed to the frame hub; a disconnect tells the hub. The hub (hub.ts)
+ * knows nothing of the policy.
  */
 import type { Ack, ResumeReply, Scope } from '../../../shared/protocol/events.ts'
 import { MAX_SCOPE_REGIONS, REGION_ID_RE } from '../../../shared/protocol/rooms.ts'
 import type { FrameHub } from './hub.ts'
-import { allowEverything, type GcServer, type SubscribePolicy } from './socket-server.ts'
+import { allowEverything, noPersonalChannel, type GcServer, type PersonalChannel, type SubscribePolicy } from './socket-server.ts'
 
 type Parsed = { ok: true; after: number | undefined; scope: Scope } | { ok: false; message: string }
 
@@ -21,21 +22,28 @@ function parseResume(req: unknown): Parsed {
   let parsed: Scope = { all: true }
   if (scope !== undefined && scope !== null) {
     const s = scope as Record<string, unknown>
-    if (typeof scope !== 'object' || Array.isArray(scope)) return { ok: false, message: 'scope must be { all: true } or { regions: [...] }' }
+    const shape = 'scope must be { all: true } or { regions: [...], mine?: boolean }'
+    if (typeof scope !== 'object' || Array.isArray(scope)) return { ok: false, message: shape }
+    const { regions, mine, ...others } = s
     if (s.all === true && Object.keys(s).length === 1) parsed = { all: true }
-    else if (Array.isArray(s.regions) && Object.keys(s).length === 1) {
-      if (s.regions.length < 1 || s.regions.length > MAX_SCOPE_REGIONS) return { ok: false, message: `scope.regions must hold 1 to ${MAX_SCOPE_REGIONS} region ids` }
-      for (const r of s.regions) {
+    else if (Array.isArray(regions) && Object.keys(others).length === 0) {
+      if (mine !== undefined && typeof mine !== 'boolean') return { ok: false, message: 'scope.mine must be true or false' }
+      // With the personal channel the regions may be none (a resident follows only what is theirs).
+      const least = mine ? 0 : 1
+      if (regions.length < least || regions.length > MAX_SCOPE_REGIONS) {
+        return { ok: false, message: `scope.regions must hold ${least} to ${MAX_SCOPE_REGIONS} region ids` }
+      }
+      for (const r of regions) {
         if (typeof r !== 'string' || !REGION_ID_RE.test(r)) return { ok: false, message: 'scope.regions: region ids are [A-Za-z0-9_]{1,64}' }
       }
-      parsed = { regions: [...new Set(s.regions as string[])] }
-    } else return { ok: false, message: 'scope must be { all: true } or { regions: [...] }' }
+      parsed = { regions: [...new Set(regions as string[])], ...(mine ? { mine: true } : {}) }
+    } else return { ok: false, message: shape }
   }
   return { ok: true, after: after === null ? undefined : (after as number | undefined), scope: parsed }
 }
 
 /** The socket commands of the event stream (shared/protocol/events.ts). */
-export function handleStreamCommands(io: GcServer, hub: FrameHub, policy: SubscribePolicy = allowEverything): void {
+export function handleStreamCommands(io: GcServer, hub: FrameHub, policy: SubscribePolicy = allowEverything, personal: PersonalChannel = noPersonalChannel): void {
   io.on('connection', (socket) => {
     socket.on('events:resume', async (req, ack) => {
       const reply: (res: Ack<ResumeReply>) => void = typeof ack === 'function' ? ack : () => {}
@@ -49,7 +57,15 @@ export function handleStreamCommands(io: GcServer, hub: FrameHub, policy: Subscr
             return reply({ ok: false, error: 'forbidden', message: regionId ? `not allowed to follow region ${regionId}` : 'not allowed to follow everything' })
           }
         }
-        reply(await hub.resume(socket, p.after, p.scope))
+        let mine: string | null = null
+        if ('regions' in p.scope && p.scope.mine) {
+          mine = await personal(socket)
+          if (mine === null) {
+            hub.disconnected(socket)
+            return reply({ ok: false, error: 'forbidden', message: 'a personal channel (scope.mine) needs a signed-in user' })
+          }
+        }
+        reply(await hub.resume(socket, p.after, p.scope, mine))
       } catch (err) {
         console.error('[realtime] events:resume failed:', err)
         reply({ ok: false, error: 'internal_error', message: 'try again' })

@@ -17,6 +17,8 @@ export interface Subscription {
   scope: Scope
   /** null: everything. */
   regions: Set<string> | null
+  /** The actor of a personal channel (scope.mine): events naming them come too, wherever they lie. */
+  mine: string | null
   /** Sockets with the same key get the same frames. */
   key: string
   rooms: string[]
@@ -36,19 +38,24 @@ export interface Subscription {
 /** A socket's first `events:resume`: idle, at seq 0, until the resume sets its scope and cursor. */
 export function newSubscription(socket: GcSocket, scope: Scope): Subscription {
   return {
-    socket, scope, regions: null, key: '', rooms: [], state: 'idle', cursor: 0, queue: [], lastFrameAt: -Infinity, sentThrough: 0, epoch: 0, frames: 0, minGapMs: Infinity,
+    socket, scope, regions: null, mine: null, key: '', rooms: [], state: 'idle', cursor: 0, queue: [], lastFrameAt: -Infinity, sentThrough: 0, epoch: 0, frames: 0, minGapMs: Infinity,
   }
 }
 
-/** Gives the socket the rooms of `scope` (leaving the others it was in) and the scope's filter; returns the rooms. */
-export function setScope(sub: Subscription, scope: Scope): string[] {
+/**
+ * Gives the socket the rooms of `scope` (leaving the others it was in) and the scope's filter, with `mine` the
+ * actor of its personal channel (null: none); returns the rooms.
+ */
+export function setScope(sub: Subscription, scope: Scope, mine: string | null = null): string[] {
   const rooms = scopeRooms(scope)
   for (const r of sub.rooms) if (!rooms.includes(r)) void sub.socket.leave(r)
   for (const r of rooms) void sub.socket.join(r)
   sub.rooms = rooms
   sub.scope = scope
   sub.regions = 'all' in scope ? null : new Set(scope.regions)
-  sub.key = 'all' in scope ? '*' : [...sub.regions!].sort().join(',')
+  sub.mine = 'all' in scope ? null : mine
+  // A personal channel is nobody else's: its socket shares frames only with the same user's other sockets.
+  sub.key = 'all' in scope ? '*' : `${[...sub.regions!].sort().join(',')}${sub.mine ? `|mine:${sub.mine}` : ''}`
   return rooms
 }
 
@@ -65,6 +72,8 @@ export interface PendingEvent {
   event: WireEvent
   /** Region ids on the event's path; null for a global event. */
   labels: string[] | null
+  /** Whom it is personal to (events.actors). */
+  actors: string[] | null
 }
 
 /** A logged event as it goes out in a frame: `{ ...payload, seq, kind }`, compacted. */
@@ -72,11 +81,14 @@ export function toWireEvent(e: LoggedEvent): WireEvent {
   return compactEvent({ ...e.payload, seq: e.seq, kind: e.kind } as unknown as FrameEvent)
 }
 
-/** Whether an event with these labels lies in the scope (a global event, or a scope of everything: always). */
-export function matches(sub: { regions: Set<string> | null }, labels: string[] | null): boolean {
+/**
+ * Whether an event with these labels lies in the scope (a global event, or a scope of everything: always), or is
+ * personal to the scope's `mine`.
+ */
+export function matches(sub: { regions: Set<string> | null; mine: string | null }, labels: string[] | null, actors: string[] | null): boolean {
   if (!sub.regions || !labels) return true
   for (const l of labels) if (sub.regions.has(l)) return true
-  return false
+  return sub.mine !== null && actors !== null && actors.includes(sub.mine)
 }
 
 /** Frames written to the socket's link and not yet sent (Engine.IO's write buffer). */

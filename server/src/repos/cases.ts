@@ -11,10 +11,11 @@ export const CASE_COLUMNS = `
   c.id, c.code, c.status, c.category, c.priority, c.source, c.description, c.address,
   ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
   c.owning_level AS "owningLevel", c.department, c.assignee_id AS "assigneeId", c.reporter,
-  c.reported_at AS "reportedAt", c.updated_at AS "updatedAt", c.due_at AS "dueAt", c.escalations,
+  c.reported_at AS "reportedAt", c.made_at AS "madeAt", c.updated_at AS "updatedAt", c.due_at AS "dueAt", c.escalations,
+  c.self_handled AS "selfHandled", c.supporters,
   c.registered_at AS "registeredAt", c.dispatched_at AS "dispatchedAt", c.accepted_at AS "acceptedAt",
   c.handled_at AS "handledAt", c.verified_at AS "verifiedAt", c.closed_at AS "closedAt", c.rated_at AS "ratedAt",
-  c.rating, c.rating_comment AS "ratingComment", c.merged_into AS "mergedInto", c.version,
+  c.rating, c.rating_comment AS "ratingComment", c.reopen_requested_at AS "reopenRequestedAt", c.merged_into AS "mergedInto", c.version,
   c.level_started_at AS "levelStartedAt", c.handler_id AS "handlerId", c.region_path::text AS "regionPath",
   (SELECT coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'level', r.level) ORDER BY r.level), '[]'::json)
      FROM regions r
@@ -37,9 +38,12 @@ export interface CaseRow {
   assigneeId: string | null
   reporter: string | null
   reportedAt: Ts
+  madeAt: Ts
   updatedAt: Ts
   dueAt: Ts
   escalations: number
+  selfHandled: boolean
+  supporters: number
   registeredAt: Ts
   dispatchedAt: Ts
   acceptedAt: Ts
@@ -49,6 +53,7 @@ export interface CaseRow {
   ratedAt: Ts
   rating: number | null
   ratingComment: string | null
+  reopenRequestedAt: Ts
   mergedInto: string | null
   version: number
   regions: RegionRef[]
@@ -86,11 +91,14 @@ export function toCase(row: CaseRow, now: Date): Case {
     assigneeId: row.assigneeId,
     reporter: row.reporter,
     reportedAt: iso(row.reportedAt)!,
+    madeAt: iso(row.madeAt),
     updatedAt: iso(row.updatedAt)!,
     dueAt: iso(row.dueAt),
     timeLeftSeconds: left,
     overdue: left !== null && left < 0,
     escalations: row.escalations,
+    selfHandled: row.selfHandled,
+    supporters: row.supporters,
     stages: {
       registeredAt: iso(row.registeredAt),
       dispatchedAt: iso(row.dispatchedAt),
@@ -102,6 +110,7 @@ export function toCase(row: CaseRow, now: Date): Case {
     },
     rating: row.rating,
     ratingComment: row.ratingComment,
+    reopenRequestedAt: iso(row.reopenRequestedAt),
     mergedInto: row.mergedInto,
     version: row.version,
   }
@@ -122,6 +131,10 @@ export interface NewCase {
   department: string
   owningLevel: number
   reportedAt: Date
+  /** When the reporter made it on the phone (null: not sent). */
+  madeAt?: Date | null
+  /** Handled on the spot by the reporting grid worker (services/cases.ts takes it through the loop). */
+  selfHandled?: boolean
   dueAt: Date
   /** The first timeline row's actor, attachments (photo URLs) and data. */
   actor: string
@@ -177,7 +190,8 @@ const levelIdOf = (level: number) => `(SELECT x->>'id' FROM jsonb_array_elements
 /**
  * Intake of one report or many in ONE statement (so, without an explicit transaction, one round trip and one commit).
  * For each report: resolve the point on region_parts (the rule of repos/resolve/sql-fallback.ts, in this statement's snapshot),
- * insert the case in status `reported`, its first timeline row and its `case:created` event — or nothing for that
+ * insert the case in status `reported`, its first timeline row and its `case:created` event (personal to the reporter:
+ * events.actors) — or nothing for that
  * report when its category is inactive or its point lies outside every grid (below CASE_MIN_LEVEL); the others are
  * written all the same, and the answer says, per report, which. The reports come in as parallel arrays (unnest WITH
  * ORDINALITY: `i` is the position) and the answers come back in that order. It does NOT notify the relays: the caller
@@ -195,9 +209,9 @@ export const INTAKE_SQL = `
     SELECT x.*, ST_SetSRID(ST_MakePoint(x.lon, x.lat), 4326) AS pt
       FROM unnest($1::float8[], $2::float8[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
                   $9::text[], $10::int[], $11::timestamptz[], $12::text[], $13::timestamptz[], $14::text[], $15::jsonb[],
-                  $16::jsonb[], $17::jsonb[])
+                  $16::jsonb[], $17::jsonb[], $22::timestamptz[], $23::boolean[])
            WITH ORDINALITY AS x(lon, lat, category, id, priority, description, address, source, reporter, owning_level,
-                                reported_at, department, due_at, actor, attachments, tdata, event, i)),
+                                reported_at, department, due_at, actor, attachments, tdata, event, made_at, self_handled, i)),
   f AS (
     SELECT p.i, r.level, r.path, r.chain
       FROM p CROSS JOIN LATERAL (
@@ -214,11 +228,11 @@ export const INTAKE_SQL = `
   c AS (
     INSERT INTO cases (id, code, category, priority, description, address, location, source, reporter, region_path,
                        district_id, street_id, community_id, grid_id, microgrid_id, owning_level, department,
-                       reported_at, updated_at, level_started_at, due_at)
+                       reported_at, updated_at, level_started_at, due_at, made_at, self_handled)
     SELECT ok.id, 'GC' || to_char(ok.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || CASE WHEN length(ok.n) < 6 THEN lpad(ok.n, 6, '0') ELSE ok.n END,
            ok.category, ok.priority, ok.description, ok.address, ok.pt, ok.source, ok.reporter, ok.path,
            ${levelIdOf(1)}, ${levelIdOf(2)}, ${levelIdOf(3)}, ${levelIdOf(4)}, ${levelIdOf(5)},
-           ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at
+           ok.owning_level, ok.department, ok.reported_at, ok.reported_at, ok.reported_at, ok.due_at, ok.made_at, ok.self_handled
       FROM ok
     RETURNING id, code),
   t AS (
@@ -226,8 +240,9 @@ export const INTAKE_SQL = `
     SELECT ok.id, ok.reported_at, ok.actor, 'report', NULL, 'reported', ok.owning_level, ok.attachments, ok.tdata
       FROM ok),
   e AS (
-    INSERT INTO events (kind, region_path, payload)
-    SELECT 'case:created', ok.path, jsonb_build_object('case', ok.event || jsonb_build_object('code', c.code, 'regions', ok.chain))
+    INSERT INTO events (kind, region_path, payload, actors)
+    SELECT 'case:created', ok.path, jsonb_build_object('case', ok.event || jsonb_build_object('code', c.code, 'regions', ok.chain)),
+           CASE WHEN ok.reporter IS NULL THEN NULL ELSE ARRAY[ok.reporter] END
       FROM ok JOIN c ON c.id = ok.id
      ORDER BY ok.i),
   -- Possible duplicates among the cases already stored (duplicatesSql, the snapshot before the insert) ...
@@ -269,7 +284,8 @@ export async function insertReportedCases(q: Queryable, cs: NewCase[]): Promise<
      col((c) => c.description), col((c) => c.address ?? null), col((c) => c.source), col((c) => c.reporter ?? null),
      col((c) => c.owningLevel), col((c) => c.reportedAt), col((c) => c.department), col((c) => c.dueAt),
      col((c) => c.actor), col((c) => JSON.stringify(c.attachments)), col((c) => JSON.stringify(c.timelineData)),
-     col((c) => JSON.stringify(c.event)), DUPLICATE_STATUSES, DUPLICATE_HOURS, DUPLICATE_RADIUS_M, DUPLICATE_BOX],
+     col((c) => JSON.stringify(c.event)), DUPLICATE_STATUSES, DUPLICATE_HOURS, DUPLICATE_RADIUS_M, DUPLICATE_BOX,
+     col((c) => c.madeAt ?? null), col((c) => c.selfHandled ?? false)],
     { name: 'gc_case_intake' },
   )
   if (rows.length !== cs.length || rows.some((r, k) => r.i !== k + 1)) throw new Error(`intake answered ${rows.length} rows for ${cs.length} reports`)
@@ -406,6 +422,62 @@ export async function listCases(q: Queryable, f: CaseFilter, now: Date): Promise
   return { cases: items.map((r) => toCase(r, now)), nextOffset }
 }
 
+export interface NearbyFilter {
+  lon: number
+  lat: number
+  /** A code; a family matches its children. */
+  category?: string
+  radiusM: number
+  hours: number
+  now: Date
+  /** What the caller may see (the route's rule: public categories, or the caller's read reach), as a condition on `x`. */
+  visible?: SqlCondition
+  limit: number
+  descriptionChars: number
+}
+
+export interface NearbyRow {
+  id: string
+  code: string
+  category: string
+  status: CaseStatus
+  reportedAt: Date | string
+  distanceM: number
+  description: string
+  supporters: number
+}
+
+/**
+ * Open cases within `radiusM` metres of a point reported in the `hours` before `now`, nearest first — what a phone
+ * shows before its user reports the same thing again. The GIST box is the only condition of the inner scan (the
+ * OFFSET 0 fence, as in duplicatesSql), then the geodesic distance decides.
+ */
+export async function nearbyCases(q: Queryable, f: NearbyFilter): Promise<NearbyRow[]> {
+  const b = new SqlBuilder()
+  const pt = `ST_SetSRID(ST_MakePoint(${b.add(f.lon)}::float8, ${b.add(f.lat)}::float8), 4326)`
+  const box = b.add((f.radiusM / 50) * 1e-3)
+  b.when(`x.status = ANY(${b.add(DUPLICATE_STATUSES)}::text[])`)
+  const now = b.add(f.now)
+  b.when(`x.reported_at > ${now}::timestamptz - make_interval(hours => ${b.add(f.hours)}) AND x.reported_at <= ${now}::timestamptz`)
+  b.when(`ST_DWithin(x.location::geography, ${pt}::geography, ${b.add(f.radiusM)})`)
+  if (f.category) {
+    const cat = b.add(f.category)
+    b.when(`x.category = ${cat} OR split_part(x.category, '.', 1) = ${cat}`)
+  }
+  if (f.visible) b.when(f.visible(b))
+  const { rows } = await q.query<NearbyRow>(
+    `SELECT x.id, x.code, x.category, x.status, x.reported_at AS "reportedAt",
+            round(ST_Distance(x.location::geography, ${pt}::geography)::numeric, 1)::float8 AS "distanceM",
+            left(x.description, ${b.add(f.descriptionChars)}) AS description, x.supporters
+       FROM (SELECT * FROM cases WHERE location && ST_Expand(${pt}, ${box}::float8) OFFSET 0) x
+      ${b.where()}
+      ORDER BY 6, x.reported_at DESC
+      LIMIT ${b.add(f.limit)}`,
+    b.params,
+  )
+  return rows
+}
+
 export interface DuplicateCandidate {
   id: string
   code: string
@@ -429,3 +501,23 @@ export async function findPossibleDuplicates(
   return rows.map((r) => ({ ...r, reportedAt: new Date(r.reportedAt).toISOString() }))
 }
 
+
+/** Makes `actor` a follower of the case; true when they were not one yet. */
+export async function addFollower(tx: Queryable, caseId: string, actor: string, since: Date): Promise<boolean> {
+  const { rows } = await tx.query('INSERT INTO case_followers (case_id, actor, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1', [caseId, actor, since])
+  return rows.length === 1
+}
+
+export async function followersOf(q: Queryable, caseId: string): Promise<string[]> {
+  const { rows } = await q.query<{ actor: string }>('SELECT actor FROM case_followers WHERE case_id = $1 ORDER BY since, actor', [caseId])
+  return rows.map((r) => r.actor)
+}
+
+/** Geodesic metres from the case's point to (lon, lat). */
+export async function distanceToCase(q: Queryable, caseId: string, lon: number, lat: number): Promise<number> {
+  const { rows } = await q.query<{ d: number }>(
+    'SELECT ST_Distance(location::geography, ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)::geography)::float8 AS d FROM cases WHERE id = $1',
+    [caseId, lon, lat],
+  )
+  return rows[0].d
+}

@@ -8,19 +8,27 @@ export interface LoggedEvent {
   kind: string
   regionPath: string | null
   payload: Record<string, unknown>
+  /** Whom the event is personal to (events.actors, migration 019): delivered to their `mine` channel. */
+  actors: string[] | null
+}
+
+/** The distinct actors of a list, null when there are none (what events.actors stores). */
+export function actorList(...actors: Array<string | null | undefined>): string[] | null {
+  const set = [...new Set(actors.filter((a): a is string => typeof a === 'string' && a !== ''))]
+  return set.length ? set : null
 }
 
 /**
  * Appends to the event log inside the caller's transaction and notifies on commit (a rolled-back transaction
  * notifies nobody and logs nothing). The seq is drawn by a trigger (migration 011), after the transaction has its id.
  */
-export async function appendEvent(tx: Queryable, kind: string, regionPath: string | null, payload: object): Promise<number> {
+export async function appendEvent(tx: Queryable, kind: string, regionPath: string | null, payload: object, actors: string[] | null = null): Promise<number> {
   // One round trip: the insert and the NOTIFY (delivered on commit only; PostgreSQL folds repeats within one
   // transaction into one).
   const { rows } = await tx.query<{ seq: number }>(
-    `WITH e AS (INSERT INTO events (kind, region_path, payload) VALUES ($1, $2::ltree, $3::jsonb) RETURNING seq)
+    `WITH e AS (INSERT INTO events (kind, region_path, payload, actors) VALUES ($1, $2::ltree, $3::jsonb, $4::text[]) RETURNING seq)
      SELECT e.seq, pg_notify('${EVENTS_CHANNEL}', '') FROM e`,
-    [kind, regionPath, JSON.stringify(payload)],
+    [kind, regionPath, JSON.stringify(payload), actors?.length ? actors : null],
   )
   return rows[0].seq
 }
@@ -86,7 +94,7 @@ export interface RelayRead {
  */
 export async function readForRelay(q: Queryable, afterSeq: number, limit: number): Promise<RelayRead> {
   const { rows } = await q.query<LoggedEvent & { xmin: string; pruned: number; seq: number | null }>(
-    `SELECT e.seq, e.kind, e.region_path::text AS "regionPath", e.payload,
+    `SELECT e.seq, e.kind, e.region_path::text AS "regionPath", e.payload, e.actors,
             pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, s.pruned_through AS pruned
        FROM event_log_state s
        LEFT JOIN LATERAL (SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2) e ON true
@@ -95,7 +103,7 @@ export async function readForRelay(q: Queryable, afterSeq: number, limit: number
   )
   const first = rows[0]
   return {
-    events: first?.seq == null ? [] : rows.map(({ seq, kind, regionPath, payload }) => ({ seq: seq!, kind, regionPath, payload })),
+    events: first?.seq == null ? [] : rows.map(({ seq, kind, regionPath, payload, actors }) => ({ seq: seq!, kind, regionPath, payload, actors })),
     xmin: BigInt(first.xmin),
     prunedThrough: Number(first.pruned),
   }
@@ -127,8 +135,11 @@ export async function logBounds(q: Queryable): Promise<LogBounds> {
   return { prunedThrough: Number(rows[0].prunedThrough), head: Number(rows[0].head) }
 }
 
-/** Region filter of a replay: null = everything; else region ids (events without a region are for everyone). */
-export type ScopeFilter = string[] | null
+/**
+ * Filter of a replay: null = everything; else region ids (events without a region are for everyone) and, for a
+ * personal channel, the actor whose events come too (events.actors holds it).
+ */
+export type ScopeFilter = { regions: string[]; mine?: string | null } | null
 
 export interface ScopedRead {
   events: LoggedEvent[]
@@ -139,22 +150,23 @@ export interface ScopedRead {
  * Replay: the events in (afterSeq, upTo] under any of `regions` (or all), in seq order, at most `limit`, and the
  * prune mark from the same snapshot (when it is above afterSeq, some of the range may be gone).
  */
-export async function eventsInScope(q: Queryable, afterSeq: number, upTo: number, regions: ScopeFilter, limit: number): Promise<ScopedRead> {
+export async function eventsInScope(q: Queryable, afterSeq: number, upTo: number, scope: ScopeFilter, limit: number): Promise<ScopedRead> {
   const params: unknown[] = [afterSeq, upTo, limit]
   let filter = ''
-  if (regions) {
-    params.push(regions.map((r) => `*.${r}.*`))
-    filter = 'AND (region_path IS NULL OR region_path ? $4::lquery[])'
+  if (scope) {
+    params.push(scope.regions.map((r) => `*.${r}.*`))
+    const mine = scope.mine ? ` OR actors @> ARRAY[$${params.push(scope.mine)}]::text[]` : ''
+    filter = `AND (region_path IS NULL OR region_path ? $4::lquery[]${mine})`
   }
   const { rows } = await q.query<LoggedEvent & { pruned: number; seq: number | null }>(
-    `SELECT e.seq, e.kind, e.region_path::text AS "regionPath", e.payload, s.pruned_through AS pruned
+    `SELECT e.seq, e.kind, e.region_path::text AS "regionPath", e.payload, e.actors, s.pruned_through AS pruned
        FROM event_log_state s
        LEFT JOIN LATERAL (SELECT * FROM events WHERE seq > $1 AND seq <= $2 ${filter} ORDER BY seq LIMIT $3) e ON true
       ORDER BY e.seq`,
     params,
   )
   return {
-    events: rows[0]?.seq == null ? [] : rows.map(({ seq, kind, regionPath, payload }) => ({ seq: seq!, kind, regionPath, payload })),
+    events: rows[0]?.seq == null ? [] : rows.map(({ seq, kind, regionPath, payload, actors }) => ({ seq: seq!, kind, regionPath, payload, actors })),
     prunedThrough: Number(rows[0].pruned),
   }
 }

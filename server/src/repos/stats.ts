@@ -110,6 +110,7 @@ function figuresSql(now: string): string {
     count(*) FILTER (WHERE c.status IN (${CLOCK_RUNS}) AND c.due_at < ${now})::int AS overdue_open,
     count(*) FILTER (WHERE c.escalations > 0)::int AS escalated,
     count(*) FILTER (WHERE c.status IN (${CLOSED}) AND c.owning_level = ${GRID_LEVEL})::int AS closed_at_grid,
+    count(*) FILTER (WHERE c.self_handled)::int AS self_handled,
     ${stage('register', 'registered_at', 'reported_at')},
     ${stage('dispatch', 'dispatched_at', 'registered_at')},
     ${stage('accept', 'accepted_at', 'dispatched_at')},
@@ -139,6 +140,7 @@ export interface FigureRow {
   overdue_open: number
   escalated: number
   closed_at_grid: number
+  self_handled: number
   m_register: number | null
   m_dispatch: number | null
   m_accept: number | null
@@ -209,7 +211,7 @@ export interface OverviewRows {
   /** Open cases by status and family: how many, how many overdue, how many due within the hour. */
   open: Array<{ status: string; family: string; n: number; overdue: number; due_soon: number }>
   /** The cases reported in [from30, dayEnd): today's, and the 30 days' reported, rejected, merged, closed up to now. */
-  window: { reported_today: number; reported: number; rejected: number; merged: number; closed: number }
+  window: { reported_today: number; reported: number; rejected: number; merged: number; closed: number; self_handled: number }
   /** Cases closed (closed or rated now) in [dayStart, dayEnd). */
   closedToday: number
 }
@@ -239,7 +241,8 @@ export async function overviewRows(
            count(*) FILTER (WHERE c.reported_at < ${pw.add(now)})::int AS reported,
            count(*) FILTER (WHERE c.reported_at < $2 AND c.status = 'rejected')::int AS rejected,
            count(*) FILTER (WHERE c.reported_at < $2 AND c.status = 'merged')::int AS merged,
-           count(*) FILTER (WHERE c.reported_at < $2 AND c.status IN (${CLOSED}))::int AS closed
+           count(*) FILTER (WHERE c.reported_at < $2 AND c.status IN (${CLOSED}))::int AS closed,
+           count(*) FILTER (WHERE c.reported_at < $2 AND c.self_handled)::int AS self_handled
       FROM cases c
      WHERE c.reported_at >= ${pw.add(from30)} AND c.reported_at < ${pw.add(dayEnd)}${filterSql(pw, filter)}`
 

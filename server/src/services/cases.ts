@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { computeDueAt, type Clock, type TimeLimit } from '../../../shared/domain/calendar.ts'
 import {
+  BOTTOM_OWNING_LEVEL,
   TOP_OWNING_LEVEL,
   REOPEN_MAX_RATING,
   allowedActions,
@@ -14,6 +15,7 @@ import type { Queryable, Db } from '../db/types.ts'
 import { wakeRelays } from '../repos/events.ts'
 import {
   changesSince,
+  followersOf,
   insertReportedCase,
   insertTimeline,
   toCase,
@@ -21,13 +23,14 @@ import {
   type NewCase,
   type ReportedCase,
 } from '../repos/cases.ts'
-import { appendEvent } from '../repos/events.ts'
+import { actorList, appendEvent } from '../repos/events.ts'
 import { getCaseRow } from './case-reads.ts'
 import { photoUrl } from '../repos/photos.ts'
 import { permits } from '../auth/case-access.ts'
 import { inScope } from '../auth/guards.ts'
 import type { AuthUser } from '../auth/roles.ts'
 import { HttpError } from './http-error.ts'
+import { checkMadeAt } from './made-at.ts'
 import { intakeGroupsOf } from './intake-group.ts'
 import { attachPhotos } from './photos.ts'
 
@@ -61,6 +64,11 @@ export interface ReportContext {
   /** Who reports (the caller); null for anonymous intake. */
   reporter?: string | null
   now: Date
+  /**
+   * Handled on the spot (小事不出格) by this grid worker, the reporter: the case is taken through register → dispatch
+   * (to them, at grid level) → accept → handle in the report's transaction (handleOnTheSpot).
+   */
+  selfHandled?: { workerId: string; note?: string; photos?: string[] }
   /** Runs inside the report's transaction after everything is written (the idempotency record uses it). */
   inTransaction?: (tx: Queryable, created: CaseCreated) => Promise<void>
 }
@@ -95,31 +103,36 @@ async function cachedCategory(db: Queryable, code: string, field = 'category'): 
  * (and the event's payload) is built here from the same values the statement writes, so nothing is read back.
  */
 export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext): Promise<CaseCreated> {
-  const { crs, photos = [], ...fields } = input
+  const { crs, photos = [], madeAt: madeAtRaw, ...fields } = input
   const [lon, lat] = toWgs84(input.lon, input.lat, crs)
   const now = ctx.now
+  const madeAt = checkMadeAt(madeAtRaw, now)
   const cat = await cachedCategory(db, fields.category)
-  const priority = fields.priority ?? cat.priority
-  const source = fields.source ?? 'resident'
+  const { selfHandled: _onTheSpot, ...reported } = fields
+  const priority = reported.priority ?? cat.priority
+  const source = reported.source ?? 'resident'
+  const selfHandled = ctx.selfHandled !== undefined
+  // Handled in the grid: it stays owned by the grid whatever level its category expects.
+  const owningLevel = selfHandled ? BOTTOM_OWNING_LEVEL : cat.expectedLevel
   const id = randomUUID()
   const dueAt = dueFor(cat, priority, now)
   // The case as GET /api/cases/:id will show it, but for its code and region chain (the statement's).
   const draft = toCase(
     {
-      id, code: '', status: 'reported', category: cat.code, priority, source, description: fields.description,
-      address: fields.address ?? null, lon, lat, owningLevel: cat.expectedLevel, department: cat.department,
-      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, updatedAt: now, dueAt, escalations: 0,
+      id, code: '', status: 'reported', category: cat.code, priority, source, description: reported.description,
+      address: reported.address ?? null, lon, lat, owningLevel, department: cat.department,
+      assigneeId: null, reporter: ctx.reporter ?? null, reportedAt: now, madeAt, updatedAt: now, dueAt, escalations: 0, selfHandled, supporters: 0,
       registeredAt: null, dispatchedAt: null, acceptedAt: null, handledAt: null, verifiedAt: null, closedAt: null,
-      ratedAt: null, rating: null, ratingComment: null, mergedInto: null, version: 1, regions: [],
+      ratedAt: null, rating: null, ratingComment: null, reopenRequestedAt: null, mergedInto: null, version: 1, regions: [],
       levelStartedAt: now, handlerId: null, regionPath: '',
     },
     now,
   )
   const { code: _code, regions: _regions, ...event } = draft
   const newCase: NewCase = {
-    id, category: cat.code, priority, description: fields.description, address: fields.address ?? null, lon, lat,
-    source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel: cat.expectedLevel,
-    reportedAt: now, dueAt, actor: ctx.reporter ?? source,
+    id, category: cat.code, priority, description: reported.description, address: reported.address ?? null, lon, lat,
+    source, reporter: ctx.reporter ?? null, department: cat.department, owningLevel, selfHandled,
+    reportedAt: now, madeAt, dueAt, actor: ctx.reporter ?? source,
     attachments: photos.map((p) => photoUrl(String(p).toLowerCase())), timelineData: { source }, event,
   }
   const outcome = (r: ReportedCase): CaseCreated => {
@@ -133,11 +146,12 @@ export async function reportCase(db: Db, input: CaseCreate, ctx: ReportContext):
   // Without photos or a hook, the report is one statement, its own transaction — written together with the reports
   // that arrive meanwhile (services/intake-group.ts). The relays are woken once it has committed (wakeRelays).
   const created =
-    photos.length === 0 && !ctx.inTransaction
+    photos.length === 0 && !ctx.inTransaction && !ctx.selfHandled
       ? outcome(await intakeGroupsOf(db).write(newCase))
       : await db.transaction(async (tx) => {
-          const c = outcome(await insertReportedCase(tx, newCase))
+          const reportedCase = outcome(await insertReportedCase(tx, newCase))
           await attachPhotos(tx, id, photos, 'photos', ctx.reporter ?? null)
+          const c = ctx.selfHandled ? await handleOnTheSpot(tx, reportedCase, ctx.selfHandled, { now, madeAt }) : reportedCase
           await ctx.inTransaction?.(tx, c)
           return c
         })
@@ -155,6 +169,12 @@ export interface ActionContext {
   now: Date
   /** Version from If-Match; the body's `version` field is the other way to send it. */
   ifMatch?: number
+  /** Runs inside the action's transaction after everything is written (the idempotency record uses it). */
+  inTransaction?: (tx: Queryable, result: ActionResult) => Promise<void>
+  /** Added to the timeline entry's data (handleOnTheSpot marks its steps). */
+  data?: Record<string, unknown>
+  /** How the body's photos are named in a 422 (default `photos`). */
+  photoField?: string
 }
 
 export interface ActionResult {
@@ -166,7 +186,8 @@ export interface ActionResult {
 type Updates = Partial<Record<
   | 'status' | 'priority' | 'category' | 'department' | 'assignee_id' | 'handler_id' | 'owning_level' | 'level_started_at'
   | 'due_at' | 'registered_at' | 'dispatched_at' | 'accepted_at' | 'handled_at' | 'verified_at' | 'closed_at'
-  | 'rated_at' | 'rating' | 'rating_comment' | 'merged_into' | 'escalations' | 'overdue_flagged_at',
+  | 'rated_at' | 'rating' | 'rating_comment' | 'merged_into' | 'escalations' | 'overdue_flagged_at' | 'supporters'
+  | 'reopen_requested_at',
   unknown
 >>
 
@@ -288,16 +309,27 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
       if (row.handlerId === ctx.actor) {
         throw new HttpError(403, 'verifier_is_handler', `the verifier must be someone other than the handler (${ctx.actor})`)
       }
-      return { set: { verified_at: now }, note: body.note }
+      return { set: { verified_at: now }, note: body.note, photos: body.photos }
     }
     case 'send_back':
-      return { set: { handled_at: null, handler_id: null }, note: body.reason }
+      return { set: { handled_at: null, handler_id: null }, note: body.reason, photos: body.photos }
     case 'close':
       return { set: { closed_at: now }, note: body.note }
     case 'rate':
       if (row.reporter === null) throw new HttpError(403, 'not_reporter', `case ${row.code} was reported anonymously: nobody can rate it`)
       if (row.reporter !== ctx.actor) throw new HttpError(403, 'not_reporter', `only the reporter can rate case ${row.code}`)
       return { set: { rating: body.rating, rating_comment: body.comment ?? null, rated_at: now }, note: body.comment, data: { rating: body.rating } }
+    case 'request_reopen':
+      if (row.reporter === null || row.reporter !== ctx.actor) {
+        throw new HttpError(403, 'not_reporter', `only the reporter can ask for case ${row.code} to be done again`)
+      }
+      if (row.rating === null || row.rating > REOPEN_MAX_RATING) {
+        throw new HttpError(409, 'reopen_not_allowed', `only a case rated ${REOPEN_MAX_RATING} or lower can be done again (rated ${row.rating})`)
+      }
+      if (row.reopenRequestedAt !== null) {
+        throw new HttpError(409, 'reopen_already_requested', `case ${row.code}: you asked for it to be done again at ${new Date(row.reopenRequestedAt).toISOString()}; the dispatcher decides`)
+      }
+      return { set: { reopen_requested_at: now }, note: body.reason, photos: body.photos, data: { rating: row.rating } }
     case 'reopen': {
       if (row.rating === null || row.rating > REOPEN_MAX_RATING) {
         throw new HttpError(409, 'reopen_not_allowed', `only a case rated ${REOPEN_MAX_RATING} or lower can be reopened (rated ${row.rating})`)
@@ -315,9 +347,10 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
           rating: null,
           rating_comment: null,
           accepted_at: now,
+          reopen_requested_at: null,
         },
         note: body.reason,
-        data: { previousRating: row.rating },
+        data: { previousRating: row.rating, ...(row.reopenRequestedAt !== null ? { requestedAt: new Date(row.reopenRequestedAt).toISOString() } : {}) },
       }
     }
     case 'escalate':
@@ -353,39 +386,86 @@ async function effectOf(tx: Queryable, row: CaseRow, action: CaseAction, body: A
  * append the timeline row and the `case:updated` event. Two dispatchers acting on the same version: exactly one wins.
  */
 export async function performAction(db: Db, caseId: string, action: CaseAction, body: AnyActionBody, ctx: ActionContext): Promise<ActionResult> {
-  return db.transaction(async (tx) => {
-    const row = await getCaseRow(tx, caseId, true, ctx.user)
-    if (!row) throw new HttpError(404, 'case_not_found', `no case ${caseId}`)
-    if (ctx.user && !permits(ctx.user, action, row)) {
-      throw new HttpError(403, 'forbidden', `a ${ctx.user.role} may not ${action} case ${row.code}`)
-    }
-    const version = body.version ?? ctx.ifMatch
-    if (version === undefined) {
-      throw new HttpError(428, 'version_required', `send the case version you acted on (If-Match: "${row.version}" or body.version)`, 'version')
-    }
-    if (version !== row.version) {
-      // Who changed what since the caller's version, and the case as it is now (issue #8): the caller can show the
-      // conflict and decide again without another request. Only after the reach and role checks above.
-      const changes = version < row.version ? await changesSince(tx, row.id, version) : []
-      throw new HttpError(412, 'version_mismatch', `case ${row.code} is at version ${row.version}, not ${version}: reload it and try again`, 'version', {
-        currentVersion: row.version,
-        changes,
-        case: toCase(row, ctx.now),
-      })
-    }
-    const allowed = allowedActions(row.status)
-    if (!allowed.includes(action)) {
-      throw new HttpError(409, 'action_not_allowed', `"${action}" is not allowed while case ${row.code} is ${row.status}; allowed: ${allowed.join(', ')}`, undefined, {
-        allowed,
-      })
-    }
-    return applyEffect(tx, row, action, await effectOf(tx, row, action, body, ctx), ctx)
-  })
+  const madeAt = checkMadeAt(body.madeAt, ctx.now)
+  return db.transaction((tx) => performActionIn(tx, caseId, action, body, ctx, madeAt))
+}
+
+/** performAction inside a transaction the caller holds (`madeAt` already checked). */
+async function performActionIn(tx: Queryable, caseId: string, action: CaseAction, body: AnyActionBody, ctx: ActionContext, madeAt: Date | null): Promise<ActionResult> {
+  const row = await getCaseRow(tx, caseId, true, ctx.user)
+  if (!row) throw new HttpError(404, 'case_not_found', `no case ${caseId}`)
+  if (ctx.user && !permits(ctx.user, action, row)) {
+    throw new HttpError(403, 'forbidden', `a ${ctx.user.role} may not ${action} case ${row.code}`)
+  }
+  const version = body.version ?? ctx.ifMatch
+  if (version === undefined) {
+    throw new HttpError(428, 'version_required', `send the case version you acted on (If-Match: "${row.version}" or body.version)`, 'version')
+  }
+  if (version !== row.version) {
+    // Who changed what since the caller's version, and the case as it is now (issue #8): the caller can show the
+    // conflict and decide again without another request. Only after the reach and role checks above.
+    const changes = version < row.version ? await changesSince(tx, row.id, version) : []
+    throw new HttpError(412, 'version_mismatch', `case ${row.code} is at version ${row.version}, not ${version}: reload it and try again`, 'version', {
+      currentVersion: row.version,
+      changes,
+      case: toCase(row, ctx.now),
+    })
+  }
+  const allowed = allowedActions(row.status)
+  if (!allowed.includes(action)) {
+    throw new HttpError(409, 'action_not_allowed', `"${action}" is not allowed while case ${row.code} is ${row.status}; allowed: ${allowed.join(', ')}`, undefined, {
+      allowed,
+    })
+  }
+  const effect = await effectOf(tx, row, action, body, ctx)
+  effect.data = { ...effect.data, ...ctx.data, ...(madeAt ? { madeAt: madeAt.toISOString() } : {}) }
+  const result = await applyEffect(tx, row, action, effect, ctx)
+  await ctx.inTransaction?.(tx, result)
+  return result
+}
+
+/**
+ * 小事不出格 — handled on the spot: the grid worker who reports a small problem has already dealt with it. Inside the
+ * report's transaction the case is registered, dispatched to that worker (it is owned by the grid: intake gave it
+ * level 4), accepted and handled — each step its own timeline row by the worker with `data.selfHandled: true`, its
+ * own version and `case:updated`, exactly as if done one by one (the after-photos and the note on the handle row).
+ * It ends `handled`, waiting for verification by someone else: the verifier ≠ handler rule holds. The steps are the
+ * service's own (no caller reach: the worker may not register or dispatch, the flow does it for them).
+ */
+async function handleOnTheSpot(
+  tx: Queryable,
+  created: CaseCreated,
+  how: NonNullable<ReportContext['selfHandled']>,
+  t: { now: Date; madeAt: Date | null },
+): Promise<CaseCreated> {
+  const ctx: ActionContext = { actor: how.workerId, user: null, now: t.now, data: { selfHandled: true }, photoField: 'selfHandled.photos' }
+  const steps: Array<[CaseAction, AnyActionBody]> = [
+    ['register', {}],
+    ['dispatch', { assigneeId: how.workerId }],
+    ['accept', {}],
+    ['handle', { note: how.note, photos: how.photos }],
+  ]
+  let version = created.version
+  let last: ActionResult | undefined
+  for (const [action, body] of steps) {
+    last = await performActionIn(tx, created.id, action, { ...body, version }, ctx, t.madeAt)
+    version = last.case.version
+  }
+  return { ...last!.case, possibleDuplicates: created.possibleDuplicates }
+}
+
+/**
+ * Whose personal channel a case event goes to (events.actors): the assignee after it, the assignee before it (a
+ * case taken away from a worker tells them so), the reporter and the followers.
+ */
+async function personalActors(tx: Queryable, before: CaseRow, after: Case): Promise<string[] | null> {
+  const followers = after.supporters > 0 ? await followersOf(tx, after.id) : []
+  return actorList(after.assigneeId, before.assigneeId, after.reporter, ...followers)
 }
 
 /** Writes an effect: the case row (version + 1), timeline, photos and the outbox event. */
-export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue', effect: Effect, ctx: { actor: string; now: Date }): Promise<ActionResult> {
-  const to = action === 'overdue' ? row.status : nextStatus(action, row.status)
+export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseAction | 'overdue' | 'supplement', effect: Effect, ctx: { actor: string; now: Date; photoField?: string }): Promise<ActionResult> {
+  const to = action === 'overdue' || action === 'supplement' ? row.status : nextStatus(action, row.status)
   const set: Updates = { ...effect.set, status: to }
   const cols = Object.keys(set) as (keyof Updates)[]
   const params: unknown[] = [row.id, row.version, ctx.now, ...cols.map((c) => set[c])]
@@ -395,7 +475,7 @@ export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseActio
     params,
   )
   if (updated.rows.length !== 1) throw new HttpError(412, 'version_mismatch', `case ${row.code} changed meanwhile: reload it and try again`, 'version')
-  const attached = effect.photos?.length ? await attachPhotos(tx, row.id, effect.photos, 'photos', ctx.actor) : []
+  const attached = effect.photos?.length ? await attachPhotos(tx, row.id, effect.photos, ctx.photoField ?? 'photos', ctx.actor) : []
   const entry = await insertTimeline(tx, {
     caseId: row.id,
     at: ctx.now,
@@ -410,6 +490,6 @@ export async function applyEffect(tx: Queryable, row: CaseRow, action: CaseActio
     data: effect.data ?? {},
   })
   const after = toCase((await getCaseRow(tx, row.id))!, ctx.now)
-  await appendEvent(tx, 'case:updated', row.regionPath, { case: after, action, entry })
+  await appendEvent(tx, 'case:updated', row.regionPath, { case: after, action, entry }, await personalActors(tx, row, after))
   return { case: after, entry }
 }

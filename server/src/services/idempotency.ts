@@ -3,10 +3,11 @@ import type { Db, Queryable } from '../db/types.ts'
 import { HttpError } from './http-error.ts'
 
 /**
- * Idempotency-Key for intake (IETF draft-ietf-httpapi-idempotency-key-header): the same key and body → the first
- * response again; the same key with another body → 422; a retry while the first is still running → 409. Keys are
- * scoped to the caller and kept at least 24 h (pruned after KEEP_HOURS by the scheduler). Only successful results
- * are stored — a request that failed leaves no key behind, so the client can correct it and retry with the same key.
+ * Idempotency-Key for intake and case actions (IETF draft-ietf-httpapi-idempotency-key-header): the same key and
+ * body → the first response again; the same key with another body → 422; a retry while the first is still running
+ * → 409. Keys are scoped to the caller and kept at least 24 h (pruned after KEEP_HOURS by the scheduler). Only
+ * successful results are stored — a request that failed leaves no key behind, so the client can correct it and
+ * retry with the same key.
  */
 export const IDEMPOTENCY_HEADER = 'idempotency-key'
 export const KEEP_HOURS = 48
@@ -124,6 +125,28 @@ export async function completeKey(tx: Queryable, r: IdempotentRequest, statusCod
 /** The work failed: forget the claim so the corrected request can use the key. */
 export async function releaseKey(db: Db, r: IdempotentRequest): Promise<void> {
   await db.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status_code IS NULL', [r.scope, r.key])
+}
+
+/**
+ * Runs `work` under an Idempotency-Key, or plainly without one (`r` undefined). With a key: claimKey first (a stored
+ * answer comes back as `replay`, a key in flight or reused is thrown as its 409/422); `work` gets `record`, which it
+ * calls inside its own transaction with the answer it is about to give; if `work` throws, the claim is dropped.
+ */
+export async function withIdempotencyKey<T>(
+  db: Db,
+  r: IdempotentRequest | undefined,
+  now: Date,
+  work: (record: ((tx: Queryable, statusCode: number, body: unknown) => Promise<void>) | undefined) => Promise<T>,
+): Promise<{ kind: 'replay'; statusCode: number; body: unknown } | { kind: 'done'; result: T }> {
+  if (!r) return { kind: 'done', result: await work(undefined) }
+  const claim = await claimKey(db, r, now)
+  if (claim.kind === 'replay') return claim
+  try {
+    return { kind: 'done', result: await work((tx, statusCode, body) => completeKey(tx, r, statusCode, body)) }
+  } catch (err) {
+    await releaseKey(db, r)
+    throw err
+  }
 }
 
 export async function pruneKeys(db: Db, now: Date): Promise<number> {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp'
 import { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_CASE, type Photo, type PhotoMime } from '../../../shared/schemas/photo.ts'
 import type { Db, Queryable } from '../db/types.ts'
-import { insertPhotos, lockPhotoRows, setPhotosCase, toPhoto, type NewPhoto } from '../repos/photos.ts'
+import { insertPhotos, lockPhotoRows, setPhotosOwner, toPhoto, type NewPhoto, type PhotoOwner } from '../repos/photos.ts'
 import { HttpError } from './http-error.ts'
 
 export { MAX_PHOTO_BYTES, MAX_PHOTOS_PER_CASE }
@@ -193,6 +193,11 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * NULL) go with whoever names them: their ids are random UUIDs, known only to the uploader.
  */
 export async function attachPhotos(tx: Queryable, caseId: string, photoIds: string[], field = 'photos', attacher?: string | null): Promise<Photo[]> {
+  return attachPhotosTo(tx, { caseId }, photoIds, field, attacher)
+}
+
+/** attachPhotos for a case or a patrol check-in: the same rules, a photo being another owner's is `photo_in_use`. */
+export async function attachPhotosTo(tx: Queryable, owner: PhotoOwner, photoIds: string[], field = 'photos', attacher?: string | null): Promise<Photo[]> {
   if (photoIds.length === 0) return []
   if (photoIds.length > MAX_PHOTOS_PER_CASE) {
     throw new HttpError(422, 'too_many_photos', `at most ${MAX_PHOTOS_PER_CASE} photos at a time; got ${photoIds.length}`, field)
@@ -205,33 +210,36 @@ export async function attachPhotos(tx: Queryable, caseId: string, photoIds: stri
     if (ids.indexOf(id) !== i) throw new HttpError(422, 'duplicate_photo', `${field}[${i}] repeats ${field}[${ids.indexOf(id)}]`, `${field}[${i}]`)
   })
   const byId = new Map((await lockPhotoRows(tx, ids)).map((r) => [r.id, r]))
+  const ownedHere = (r: { caseId: string | null; checkinId: string | null }) =>
+    'caseId' in owner ? r.caseId === owner.caseId : r.checkinId === owner.checkinId
   ids.forEach((id, i) => {
     const row = byId.get(id)
     if (!row) throw new HttpError(422, 'unknown_photo', `${field}[${i}]: no photo ${id}; upload it with POST /api/photos first`, `${field}[${i}]`)
-    if (row.caseId && row.caseId !== caseId) {
-      throw new HttpError(422, 'photo_in_use', `${field}[${i}]: photo ${id} belongs to another case`, `${field}[${i}]`)
+    const attached = row.caseId !== null || row.checkinId !== null
+    if (attached && !ownedHere(row)) {
+      throw new HttpError(422, 'photo_in_use', `${field}[${i}]: photo ${id} belongs to another ${row.caseId ? 'case' : 'check-in'}`, `${field}[${i}]`)
     }
-    if (attacher !== undefined && !row.caseId && row.uploadedBy !== null && row.uploadedBy !== attacher) {
+    if (attacher !== undefined && !attached && row.uploadedBy !== null && row.uploadedBy !== attacher) {
       throw new HttpError(422, 'unknown_photo', `${field}[${i}]: no photo ${id}; upload it with POST /api/photos first`, `${field}[${i}]`)
     }
   })
-  const fresh = ids.filter((id) => byId.get(id)!.caseId !== caseId)
-  if (fresh.length > 0) await setPhotosCase(tx, caseId, fresh)
+  const fresh = ids.filter((id) => !ownedHere(byId.get(id)!))
+  if (fresh.length > 0) await setPhotosOwner(tx, owner, fresh)
   return ids.map((id) => toPhoto(byId.get(id)!))
 }
 
-/** How long an uploaded photo waits to be attached to a case before pruneUnattachedPhotos removes it. */
+/** How long an uploaded photo waits to be attached to a case or check-in before pruneUnattachedPhotos removes it. */
 export const UNATTACHED_PHOTO_HOURS = 24
 
 /**
- * Removes photos uploaded more than `olderThanHours` ago that were never attached to a case: their rows in ONE
- * statement (a photo being attached at that moment is locked by attachPhotos, and the delete re-checks case_id after
- * the lock, so an attached photo is never removed), then their files. An upload is part of a report only once the
+ * Removes photos uploaded more than `olderThanHours` ago that were never attached to a case or a check-in: their rows
+ * in ONE statement (a photo being attached at that moment is locked by attachPhotos, and the delete re-checks
+ * case_id and checkin_id after the lock, so an attached photo is never removed), then their files. An upload is part of a report only once the
  * report names it; the client is told the photo's id at once and has a day to send the report. Returns how many.
  */
 export async function pruneUnattachedPhotos(db: Db, uploadsDir: string, now: Date, olderThanHours = UNATTACHED_PHOTO_HOURS): Promise<number> {
   const { rows } = await db.query<{ id: string; mime: PhotoMime }>(
-    `DELETE FROM photos WHERE case_id IS NULL AND created_at < $1::timestamptz - make_interval(hours => $2) RETURNING id, mime`,
+    `DELETE FROM photos WHERE case_id IS NULL AND checkin_id IS NULL AND created_at < $1::timestamptz - make_interval(hours => $2) RETURNING id, mime`,
     [now, olderThanHours],
   )
   await removeQuietly(rows.map((r) => photoPath(uploadsDir, r.id, r.mime)))

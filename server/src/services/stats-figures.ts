@@ -29,6 +29,7 @@ export function toFigures(r: FigureRow): LoopFigures {
     escalated: r.escalated,
     closedAtGrid: r.closed_at_grid,
     gridLevelShare: ratio(r.closed_at_grid, r.closed),
+    selfHandled: r.self_handled,
     meanStageMinutes: {
       register: r.m_register,
       dispatch: r.m_dispatch,
@@ -49,7 +50,7 @@ export function toFigures(r: FigureRow): LoopFigures {
 /** The figures of a group without a case. */
 export const EMPTY_ROW: FigureRow = {
   reported: 0, registered: 0, rejected: 0, merged: 0, closed: 0, open: 0, handled: 0, on_time: 0, overdue_open: 0,
-  escalated: 0, closed_at_grid: 0, m_register: null, m_dispatch: null, m_accept: null, m_handle: null, m_verify: null,
+  escalated: 0, closed_at_grid: 0, self_handled: 0, m_register: null, m_dispatch: null, m_accept: null, m_handle: null, m_verify: null,
   m_close: null, m_total: null, rating_mean: null, rated: 0, r1: 0, r2: 0, r3: 0, r4: 0, r5: 0,
 }
 

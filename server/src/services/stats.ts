@@ -25,6 +25,9 @@
  * - gridLevelShare (小事不出格) = closed cases still owned by level 4 (grid) / closed. The owning level cannot change
  *   after close, so this is the level at close; a case whose category starts above the grid counts as not settled
  *   in the grid.
+ * - selfHandled (自行处置) = cases reported in the window that their grid worker reported already handled on the
+ *   spot (cases.self_handled, set at intake and never changed: a later send back or reopen does not undo that it was
+ *   handled on the spot). They are owned by the grid from the start, so once closed they count in gridLevelShare too.
  * - Days and "today" are Asia/Shanghai calendar days (UTC+8, no daylight saving).
  */
 import { FAMILY_CODES, categoryInfo } from '../../../shared/domain/categories.ts'
@@ -178,6 +181,7 @@ export async function overview(q: Queryable, req: CaseFilterRequest, now: Date):
       merged: w.merged,
       closed: w.closed,
       completionRate: completionRate(w.closed, w.reported, w.rejected, w.merged),
+      selfHandled: w.self_handled,
     },
     openByCategory: [...byFamily]
       .map(([category, f]) => ({ category, name: categoryInfo(category)?.zh ?? category, ...f }))

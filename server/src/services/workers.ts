@@ -178,7 +178,7 @@ export async function setWorkerStatus(db: Db, id: string, status: WorkerStatus, 
     await updateWorkerStatus(tx, id, status)
     const worker: Worker = { ...locked.worker, status }
     const event: WorkerUpdatedEvent = { worker, from: { status: from }, by: ctx.by }
-    await appendEvent(tx, 'worker:updated', locked.regionPath, event)
+    await appendEvent(tx, 'worker:updated', locked.regionPath, event, [id])
     return { worker, changed: true }
   })
 }

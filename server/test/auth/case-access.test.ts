@@ -30,14 +30,15 @@ const MAY_ACT: Record<CaseAction, Role[]> = {
   reassign: ['admin', 'dispatcher'],
   accept: ['admin', 'grid_worker'],
   handle: ['admin', 'grid_worker'],
-  verify: ['admin', 'leader'],
-  send_back: ['admin', 'leader'],
+  verify: ['admin', 'leader', 'inspector'],
+  send_back: ['admin', 'leader', 'inspector'],
   close: ['admin', 'dispatcher'],
   rate: ['admin', 'resident'],
+  request_reopen: ['admin', 'resident'],
   reopen: ['admin', 'dispatcher'],
   escalate: ['admin', 'dispatcher', 'leader'],
   merge: ['admin', 'dispatcher'],
-  note: ['admin', 'dispatcher', 'leader', 'grid_worker', 'resident'],
+  note: ['admin', 'dispatcher', 'leader', 'inspector', 'grid_worker', 'resident'],
 }
 
 type Where = 'in' | 'out'
@@ -59,6 +60,13 @@ const MATRIX: Record<string, Expect> = {
   'GET /api/cases/:id': read,
   'HEAD /api/cases/:id': read,
   'POST /api/cases/:id/actions/:action': () => 404, // an unknown action
+  // Possible duplicates before reporting: public, answered to everyone (what it shows is tested in nearby.test.ts).
+  'GET /api/cases/nearby': () => 200,
+  'HEAD /api/cases/nearby': () => 200,
+  // "Me too": any signed-in caller who could find the case (both are street lights: public, so everyone could). The
+  // sample stands at the other fixture case, kilometres away: 422 too_far, so the matrix adds no follower
+  // (supplements.test.ts does the real thing).
+  'POST /api/cases/:id/supplements': () => 422,
   // Issue #8. Candidates (worker positions, camera streams): staff who steer cases, on a case they can read.
   'GET /api/cases/:id/candidates': candidates,
   'HEAD /api/cases/:id/candidates': candidates,
@@ -67,8 +75,8 @@ const MATRIX: Record<string, Expect> = {
   'POST /api/cases/actions/bulk': (role) => (MAY_ACT.escalate.includes(role) ? 200 : 403),
   ...Object.fromEntries(CASE_ACTIONS.map((a) => [`POST /api/cases/:id/actions/${a}`, act(a)])),
 }
-/** Anonymous callers in AUTH_MODE=token: 401 everywhere but intake. */
-const anonymous = (route: string) => (route === 'POST /api/cases' ? 201 : 401)
+/** Anonymous callers in AUTH_MODE=token: 401 everywhere but intake and the nearby lookup. */
+const anonymous = (route: string) => (route === 'POST /api/cases' ? 201 : route.endsWith(' /api/cases/nearby') ? 200 : 401)
 
 const REPORT = { category: 'public_facilities.street_light', description: '路灯不亮（权限矩阵）' }
 
@@ -78,6 +86,7 @@ function bodyFor(action: string, otherCase: string): Record<string, unknown> {
     case 'reassign':
     case 'send_back':
     case 'reopen':
+    case 'request_reopen':
     case 'escalate':
       return { reason: '测试' }
     case 'handle':
@@ -167,8 +176,11 @@ function requestFor(f: Fixture, route: string, caseId: string, where: Where) {
         : undefined
       : action
         ? bodyFor(action, caseId === f.inCase ? f.gridCase : f.inCase)
-        : undefined
-  return { method, url: url.replace(':id', caseId).replace(':action', 'no_such_action'), payload }
+        : url.endsWith('/supplements')
+          ? { ...(where === 'in' ? f.points.duohu : f.points.chengdong), note: '我也看到了' }
+          : undefined
+  const query = url === '/api/cases/nearby' ? `?lon=${f.points.chengdong.lon}&lat=${f.points.chengdong.lat}` : ''
+  return { method, url: url.replace(':id', caseId).replace(':action', 'no_such_action') + query, payload }
 }
 
 const caseRoutes = (app: AppInstance) => [...new Set(app.registeredRoutes.filter((r) => r.url.startsWith('/api/cases')).map((r) => `${r.method} ${r.url}`))]
@@ -217,7 +229,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(checked).toBe(Object.keys(MATRIX).length * ROLES.length * 2)
   })
 
-  it('anonymous: 401 on every case route but intake', async () => {
+  it('anonymous: 401 on every case route but intake and the nearby lookup', async () => {
     const wrong: string[] = []
     for (const route of caseRoutes(f.app)) {
       for (const where of ['in', 'out'] as const) {
@@ -237,7 +249,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(leader.json().results.map((r: any) => [r.status, r.error])).toEqual([[428, 'version_required'], [404, 'case_not_found']])
     // The 404 of a case out of reach reads like a missing one, and carries nothing of the case.
     expect(leader.json().results[1]).toEqual({ id: f.outCase, ok: false, status: 404, error: 'case_not_found', message: `no case ${f.outCase}` })
-    for (const user of ['commander', 'worker-chengdong', 'resident-li']) expect((await bulk(user, [f.inCase])).statusCode, user).toBe(403)
+    for (const user of ['commander', 'inspector-chengdong', 'worker-chengdong', 'resident-li']) expect((await bulk(user, [f.inCase])).statusCode, user).toBe(403)
     const dispatch = await f.app.inject({
       method: 'POST', url: '/api/cases/actions/bulk', headers: bearer(f.users.get('leader-chengdong')!.token),
       payload: { action: 'dispatch', department: 'gas', items: [{ id: f.inCase }] },
@@ -287,6 +299,12 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(await status('resident-li', f.gridCase)).toBe(200)
     expect(await status('resident-li', f.gridCase, 'rate')).toBe(428)
     expect(await status('resident-zhang', f.gridCase)).toBe(404)
+    // The inspector of 城东: verifies and sends back in their street, nothing next door, steers nothing.
+    expect(await status('inspector-chengdong', f.gridCase, 'verify')).toBe(428)
+    expect(await status('inspector-chengdong', f.gridCase, 'send_back')).toBe(428)
+    expect(await status('inspector-chengdong', f.gridCase, 'dispatch')).toBe(403)
+    expect(await status('inspector-chengdong', f.awayCase)).toBe(404)
+    expect(await status('inspector-chengdong', f.awayCase, 'verify')).toBe(404)
     // The other district's dispatcher and leader: nothing of 城东; their own district, yes.
     expect(await status('dispatcher-jindong', f.inCase)).toBe(404)
     expect(await status('leader-duohu', f.inCase, 'escalate')).toBe(404)
@@ -368,6 +386,10 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
       const cases = res.json().cases as Array<{ id: string; reporter: string | null; assigneeId: string | null; regions: Array<{ id: string }> }>
       const actor = me.workerId ?? u.username
       const underScope = (c: (typeof cases)[number]) => me.scopeRegionId !== null && c.regions.some((r) => r.id === me.scopeRegionId)
+      // Cases they added themselves to (supplements, in other suites on this database) read like their own reports.
+      const { rows: follows } = await f.db.query<{ id: string }>('SELECT case_id::text AS id FROM case_followers WHERE actor = $1', [actor])
+      const followed = new Set(follows.map((r) => r.id))
+      const own = (c: (typeof cases)[number]) => c.reporter === actor || followed.has(c.id)
       const mayRead = (c: (typeof cases)[number]) => {
         switch (u.role) {
           case 'admin':
@@ -375,11 +397,12 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
             return me.scopeRegionId === null || underScope(c)
           case 'dispatcher':
           case 'leader':
-            return underScope(c) || c.reporter === actor
+          case 'inspector':
+            return underScope(c) || own(c)
           case 'grid_worker':
-            return underScope(c) || c.assigneeId === me.workerId || c.reporter === actor
+            return underScope(c) || c.assigneeId === me.workerId || own(c)
           case 'resident':
-            return c.reporter === actor
+            return own(c)
         }
       }
       const leaked = cases.filter((c) => !mayRead(c)).map((c) => c.id)
@@ -390,6 +413,7 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
         'resident-zhang': [f.inCase],
         'resident-li': [f.outCase, f.awayCase, f.gridCase],
         'leader-chengdong': [f.inCase, f.gridCase],
+        'inspector-chengdong': [f.inCase, f.gridCase],
         'dispatcher-wucheng': [f.inCase, f.awayCase, f.gridCase],
         'dispatcher-jindong': [f.outCase],
         'worker-duohu': [f.outCase],
@@ -443,12 +467,20 @@ describe.each(DB_MODES)('case access matrix (%s)', (mode) => {
     expect(await offered('worker-chengdong')).toEqual(['accept', 'note'])
     await step('worker-chengdong', 'accept')
     await step('worker-chengdong', 'handle', { note: '已修复' })
-    await step('leader-chengdong', 'verify')
+    expect(await offered('inspector-chengdong')).toEqual(['verify', 'send_back', 'note'])
+    await step('inspector-chengdong', 'send_back', { reason: '现场仍有问题' })
+    await step('worker-chengdong', 'handle', { note: '已彻底修复' })
+    await step('inspector-chengdong', 'verify')
     await step('dispatcher-wucheng', 'close')
     expect(await offered('resident-zhang')).toEqual(['rate', 'note'])
     await step('resident-zhang', 'rate', { rating: 1 })
+    expect(await offered('resident-zhang')).toEqual(['request_reopen', 'note'])
+    expect(await offered('dispatcher-wucheng')).toEqual(['reopen', 'note'])
+    await step('resident-zhang', 'request_reopen', { reason: '路灯还是不亮' })
+    expect(c).toMatchObject({ status: 'rated', reopenRequestedAt: expect.any(String) })
+    expect(await offered('resident-zhang')).toEqual(['note'])
     await step('dispatcher-wucheng', 'reopen', { reason: '群众不满意' })
-    expect(c.status).toBe('in_progress')
+    expect(c).toMatchObject({ status: 'in_progress', reopenRequestedAt: null })
   })
 })
 

@@ -51,7 +51,7 @@ interface Entry {
   req?: (ctx: Ctx) => Omit<InjectOptions, 'method'>
 }
 
-const STAFF: readonly Role[] = ['admin', 'commander', 'dispatcher', 'leader', 'grid_worker']
+const STAFF: readonly Role[] = ['admin', 'commander', 'dispatcher', 'leader', 'inspector', 'grid_worker']
 const UUID = '00000000-0000-4000-8000-000000000000'
 const REF = 'reference data, the same for everyone'
 const OGC = 'OGC API Features / tiles: region boundaries and camera points (no stream addresses) for any GIS client'
@@ -92,9 +92,14 @@ const MATRIX: Record<string, Entry> = {
   'POST /api/cases': { access: 'cases' },
   'GET /api/cases': { access: 'cases' },
   'GET /api/cases/:id': { access: 'cases' },
+  'GET /api/cases/nearby': {
+    access: { public: 'possible duplicates before reporting: open cases near a point, nothing personal; sensitive categories only for staff who may read them (nearby.test.ts)' },
+    req: (c) => ({ url: `/api/cases/nearby?lon=${c.point.lon}&lat=${c.point.lat}` }),
+  },
   // Scoped like the list (same filter, same reach in the query): case-access.test.ts compares them user by user.
   'GET /api/exports/cases': { access: 'signed_in' },
   'POST /api/cases/:id/actions/:action': { access: 'cases' },
+  'POST /api/cases/:id/supplements': { access: 'cases' },
   // Issue #8: the dispatcher's workspace (reach per case, in case-access.test.ts).
   'GET /api/cases/:id/candidates': { access: 'cases' },
   'POST /api/cases/actions/bulk': { access: 'cases' },
@@ -128,6 +133,12 @@ const MATRIX: Record<string, Entry> = {
   'GET /api/workers/nearest': { access: STAFF, req: (c) => ({ url: `/api/workers/nearest?lon=${c.point.lon}&lat=${c.point.lat}` }) },
   'GET /api/workers/:id': { access: STAFF, req: (c) => ({ url: `/api/workers/${c.workerId}` }) },
   'GET /api/workers/:id/track': { access: STAFF, req: (c) => ({ url: `/api/workers/${c.workerId}/track` }) },
+  // Patrol check-ins: where a named worker was — written by the worker (their own) or an admin gateway, read by staff.
+  'POST /api/checkins': {
+    access: ['admin', 'grid_worker'],
+    req: (c) => ({ payload: { ...c.point, kind: 'place', workerId: c.workerId } }),
+  },
+  'GET /api/checkins': { access: STAFF },
   'GET /api/cameras': { access: STAFF },
   'POST /api/cameras/:id/status': {
     access: ['admin', 'dispatcher'],

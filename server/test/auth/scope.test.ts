@@ -91,7 +91,7 @@ describe.each(DB_MODES)('region scoping on real SQL (%s)', (mode: DbMode) => {
   it('inScope (one loaded row) agrees with the SQL on every region', async () => {
     const db = await testDb(mode)
     const { rows } = await db.query<{ id: string; path: string }>(`SELECT id, path::text AS path FROM regions`)
-    for (const name of ['leader-chengdong', 'leader-taoyuan', 'worker-duohu', 'dispatcher-wucheng', 'commander', 'resident-li']) {
+    for (const name of ['leader-chengdong', 'leader-taoyuan', 'inspector-chengdong', 'worker-duohu', 'dispatcher-wucheng', 'commander', 'resident-li']) {
       const user = await userOf(db, name)
       const sql = new Set(await regionIds(db, user))
       for (const r of rows) expect(inScope(user, r.path), `${name} ${r.id}`).toBe(sql.has(r.id))
@@ -111,9 +111,13 @@ describe.each(DB_MODES)('region scoping on real SQL (%s)', (mode: DbMode) => {
     expect(await seedDemoUsers(db)).toEqual({ created: [], skipped: [] })
   })
 
-  it('the users table refuses a leader without a scope, a resident with one, and a username that is a worker id', async () => {
+  it('the users table refuses a leader or an inspector without a scope, a resident with one, and a username that is a worker id', async () => {
     const db = await testDb(mode)
     await expect(createUser(db, 'leader')).rejects.toThrow(/check/i)
+    await expect(createUser(db, 'inspector')).rejects.toThrow(/check/i)
+    await expect(createUser(db, 'dispatcher')).rejects.toThrow(/check/i)
+    await expect(createUser(db, 'no_such_role' as 'leader', { scope: '330702' })).rejects.toThrow(/check/i)
+    expect(await createUser(db, 'inspector', { scope: '330702001008' })).toMatch(/^t-inspector-/)
     await expect(createUser(db, 'resident', { scope: '330702' })).rejects.toThrow(/check/i)
     await expect(createUser(db, 'grid_worker')).rejects.toThrow(/check/i)
     await expect(

@@ -22,7 +22,7 @@ describe.each(DB_MODES)('Socket.IO sign-in and the scope policy (%s)', (mode: Db
     db = await testDb(mode)
     ;({ app, url } = await startServer({ db, subscribePolicy: scopeSubscribePolicy(db), auth: { secret: TEST_SECRET } }))
     app.io.use(socketHandshake(app.auth, { requireToken: true }))
-    for (const u of ['leader-chengdong', 'commander', 'resident-zhang', 'worker-chengdong', 'dispatcher-jindong']) tokens[u] = await signIn(app, u)
+    for (const u of ['leader-chengdong', 'inspector-chengdong', 'commander', 'resident-zhang', 'worker-chengdong', 'dispatcher-jindong']) tokens[u] = await signIn(app, u)
   })
   afterEach(() => {
     for (const s of open.splice(0)) s.disconnect()
@@ -64,6 +64,14 @@ describe.each(DB_MODES)('Socket.IO sign-in and the scope policy (%s)', (mode: Db
     expect(await resume(s, regions('330702'))).toMatchObject({ ok: false, error: 'forbidden' }) // the parent district
     expect(await resume(s, { all: true })).toMatchObject({ ok: false, error: 'forbidden' })
     expect(await resume(s, regions('no_such_region'))).toMatchObject({ ok: false, error: 'forbidden' })
+  })
+
+  it('an inspector is scoped like a leader: their street and below, not the street next door nor the wall', async () => {
+    const s = await client(tokens['inspector-chengdong'].accessToken)
+    expect((await resume(s, regions('330702001', '330702001008'))).ok).toBe(true)
+    expect(await resume(s, regions('330702002'))).toMatchObject({ ok: false, error: 'forbidden' })
+    expect(await resume(s, regions('330702'))).toMatchObject({ ok: false, error: 'forbidden' })
+    expect(await resume(s, { all: true })).toMatchObject({ ok: false, error: 'forbidden' })
   })
 
   it('the commander follows the wall and any region; a dispatcher their district; a grid worker their grid; a resident nothing', async () => {

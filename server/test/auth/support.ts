@@ -9,12 +9,13 @@ import { DEMO_PASSWORD } from '../../src/db/seed-users.ts'
 /** A fixed HS256 secret, so that tests can forge tokens with it (and without it). */
 export const TEST_SECRET = new TextEncoder().encode('test-secret-for-the-auth-suites-0123456789')
 
-/** One demo user per role (the matrices): the district dispatcher, street leader and grid worker of 城东, a resident. */
+/** One demo user per role (the matrices): the district dispatcher, street leader, inspector and grid worker of 城东, a resident. */
 export const DEMO_USER_OF: Record<Role, string> = {
   admin: 'admin',
   commander: 'commander',
   dispatcher: 'dispatcher-wucheng',
   leader: 'leader-chengdong',
+  inspector: 'inspector-chengdong',
   grid_worker: 'worker-chengdong',
   resident: 'resident-zhang',
 }

@@ -56,6 +56,7 @@ function validBody(action: CaseAction, other: string): Record<string, unknown> {
     case 'reject':
     case 'send_back':
     case 'reopen':
+    case 'request_reopen':
     case 'escalate':
       return { reason: '理由' }
     case 'reassign':

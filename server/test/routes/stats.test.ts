@@ -189,6 +189,7 @@ describe.each(DB_MODES)('loop statistics (%s)', (mode) => {
     escalated: 2, // C (clock) E (whistle)
     closedAtGrid: 2, // A B; C and E climbed, D started at the community
     gridLevelShare: 2 / 5,
+    selfHandled: 0, // none handled on the spot (server/test/routes/self-handled.test.ts counts those)
     meanStageMinutes: {
       register: (30 + 10 + 15 + 20 + 30 + 15) / 6, // A B C D E H
       dispatch: (30 + 20 + 30 + 20 + 30) / 5,
@@ -203,7 +204,7 @@ describe.each(DB_MODES)('loop statistics (%s)', (mode) => {
 
   const ZERO = {
     reported: 0, registered: 0, rejected: 0, merged: 0, closed: 0, open: 0, completionRate: null, handled: 0, onTime: 0,
-    onTimeRate: null, overdueOpen: 0, escalated: 0, closedAtGrid: 0, gridLevelShare: null,
+    onTimeRate: null, overdueOpen: 0, escalated: 0, closedAtGrid: 0, gridLevelShare: null, selfHandled: 0,
     meanStageMinutes: { register: null, dispatch: null, accept: null, handle: null, verify: null, close: null, total: null },
     satisfaction: { mean: null, rated: 0, distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 } },
   }
@@ -395,6 +396,7 @@ describe.each(DB_MODES)('loop statistics (%s)', (mode) => {
       merged: l.merged + 1, // G
       closed: l.closed + 5,
       completionRate: (l.closed + 5) / (l.reported + 11 - l.rejected - 2 - l.merged - 1),
+      selfHandled: l.selfHandled,
     })
     const cat = (o: any, code: string) => o.openByCategory.find((c: any) => c.category === code) ?? { open: 0, overdue: 0 }
     expect(cat(o, 'public_facilities')).toMatchObject({ name: '公共设施', open: cat(b, 'public_facilities').open + 2, overdue: cat(b, 'public_facilities').overdue + 1 })
