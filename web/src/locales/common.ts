@@ -53,6 +53,7 @@ export const zh = {
   'role.commander': '指挥长',
   'role.dispatcher': '调度员',
   'role.leader': '负责人',
+  'role.inspector': '核查员',
   'role.grid_worker': '网格员',
   'role.resident': '居民',
 } as const
@@ -108,6 +109,7 @@ export const en: Record<keyof typeof zh, string> = {
   'role.commander': 'Commander',
   'role.dispatcher': 'Dispatcher',
   'role.leader': 'Leader',
+  'role.inspector': 'Inspector',
   'role.grid_worker': 'Grid worker',
   'role.resident': 'Resident',
 }

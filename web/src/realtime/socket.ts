@@ -12,6 +12,7 @@ import type { ClientToServerEvents, EventKind, FrameEvent, Scope, ServerToClient
 import { attachEventStream, type EventStream } from '../../../shared/protocol/stream.ts'
 import { useCasesStore } from '../stores/cases.ts'
 import { useConnectionStore } from '../stores/connection.ts'
+import { useDrillStore } from '../stores/drill.ts'
 import { useRegionsStore } from '../stores/regions.ts'
 import { useResourcesStore } from '../stores/resources.ts'
 import { useStatsStore } from '../stores/stats.ts'
@@ -49,6 +50,7 @@ export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtim
   const stats = useStatsStore(pinia)
   const wall = useWallStore(pinia)
   const resources = useResourcesStore(pinia)
+  const drill = useDrillStore(pinia)
   /** Alerts only for what is happening now, not for old events replayed after a long absence. */
   const recent = (iso: string) => Date.now() - Date.parse(iso) < 10 * 60_000
   const socketOpts = {
@@ -82,6 +84,7 @@ export function startRealtime(pinia: Pinia, opts: RealtimeOptions = {}): Realtim
     'workers:moved': (e) => resources.moveWorkers(e.positions),
     'worker:updated': (e) => resources.updateWorker(e.worker),
     'camera:updated': (e) => resources.updateCamera(e.camera),
+    'checkin:created': (e) => drill.addCheckin(e.checkin),
     'regions:imported': (e) => void regions.reloadAfterImport(e.seq).catch(warn('region reload failed')),
   }
 

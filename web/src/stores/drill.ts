@@ -5,6 +5,7 @@
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import type { RegionLevel } from '../../../shared/domain/levels.ts'
+import type { Checkin } from '../../../shared/schemas/checkin.ts'
 import type { RegionFeatureCollection, RegionProfile } from '../../../shared/schemas/region.ts'
 import { fetchRegionProfile, fetchRegions, getJson } from '../api/http.ts'
 import { EMPTY_FC } from '../lib/geojson.ts'
@@ -69,9 +70,15 @@ export const useDrillStore = defineStore('drill', () => {
   }
 
   /** A check-in made just now (the live stream): shown at once when it lies under the region shown. */
-  function addCheckin(feature: GeoJSON.Feature, regionPath: string | null): void {
+  function addCheckin(c: Checkin): void {
     const id = regionId.value
-    if (!id || !regionPath?.split('.').includes(id)) return
+    if (!id || !c.regions.some((r) => r.id === id) || checkins.value.features.some((f) => f.id === c.id)) return
+    const feature: GeoJSON.Feature = {
+      type: 'Feature',
+      id: c.id,
+      geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
+      properties: { id: c.id, workerId: c.workerId, workerName: c.workerName, kind: c.kind, at: c.at, madeAt: c.madeAt, address: c.address, note: c.note, photoCount: c.photos.length },
+    }
     checkins.value = { type: 'FeatureCollection', features: [...checkins.value.features, feature] }
   }
 
