@@ -33,7 +33,16 @@ export async function ensureWebBuild(log: (msg: string) => void = console.log): 
   log('[gridcommand] building the web app (web/ → web/dist) …')
   const t0 = Date.now()
   const { build } = await import('vite')
-  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' })
+  // Always a production build, also when called from the test runner (NODE_ENV=test): Vite takes
+  // import.meta.env.PROD and Vue's production mode from NODE_ENV, and web/dist is what `npm start` serves too.
+  const nodeEnv = process.env.NODE_ENV
+  process.env.NODE_ENV = 'production'
+  try {
+    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', mode: 'production' })
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV
+    else process.env.NODE_ENV = nodeEnv
+  }
   writeFileSync(STAMP, new Date().toISOString() + '\n')
   log(`[gridcommand] web app built in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   return true

@@ -16,7 +16,7 @@
  *   version (the phone's own chain of steps: accept, then handle); a colleague's change in between is a 412, shown.
  */
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, toRaw } from 'vue'
 import type { CaseAction } from '../../../../shared/domain/case-lifecycle.ts'
 import type { Case } from '../../../../shared/schemas/case.ts'
 import { send, uploadPhotos, type Answer } from '../api/field.ts'
@@ -87,8 +87,9 @@ export const useOutboxStore = defineStore('outbox', () => {
       caseCode: n.caseCode,
       action: n.action,
       version: n.version,
-      body: n.body,
-      photos: n.photos ?? {},
+      // Plain copies: IndexedDB clones what it stores, and a Vue proxy (a form's reactive state) cannot be cloned.
+      body: JSON.parse(JSON.stringify(n.body)) as Record<string, unknown>,
+      photos: Object.fromEntries(Object.entries(n.photos ?? {}).map(([group, blobs]) => [group, [...toRaw(blobs)].map((b) => toRaw(b))])),
       photoIds: {},
       state: 'pending',
       attempts: 0,
@@ -107,7 +108,7 @@ export const useOutboxStore = defineStore('outbox', () => {
   async function retry(seq: number, change: { body?: Record<string, unknown>; version?: number } = {}): Promise<void> {
     const item = items.value.find((i) => i.seq === seq)
     if (!item) return
-    await putOutbox({ ...item, ...change, state: 'pending', refusal: undefined })
+    await putOutbox({ ...item, ...(change.body ? { body: JSON.parse(JSON.stringify(change.body)) } : {}), ...(change.version !== undefined ? { version: change.version } : {}), state: 'pending', refusal: undefined })
     await reload()
     retryMs = RETRY_MIN_MS
     void flush()

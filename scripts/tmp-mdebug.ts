@@ -1,0 +1,23 @@
+import { chromium } from 'playwright-core'
+const url = 'http://127.0.0.1:8091'
+for (let i = 0; i < 60; i++) { try { if ((await fetch(`${url}/api/health`)).ok) break } catch {} ; await new Promise((r) => setTimeout(r, 1000)) }
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking'] })
+const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, geolocation: { longitude: 119.6573, latitude: 29.0843 }, permissions: ['geolocation'], serviceWorkers: 'block' })
+const page = await ctx.newPage()
+page.on('console', (m) => console.log('[page]', m.type(), m.text()))
+page.on('response', (r) => r.url().includes('/api/') && r.request().method() === 'POST' && console.log('[resp]', r.status(), r.url()))
+await page.goto(`${url}/m/`)
+await page.fill('[data-testid="signin-username"]', 'resident-zhang')
+await page.fill('[data-testid="signin-password"]', 'gridcommand-demo')
+await page.tap('[data-testid="signin-submit"]')
+await page.waitForSelector('[data-testid="tabs"]')
+await page.tap('[data-testid="tab-report"]')
+await page.fill('[data-testid="category-search"]', '垃圾')
+await page.tap('[data-testid="category-matches"] button[data-category="sanitation.garbage"]')
+await page.fill('[data-testid="report-description"]', 'debug report')
+await page.waitForTimeout(3000)
+await page.tap('[data-testid="report-submit"]')
+await page.waitForTimeout(5000)
+console.log(await page.textContent('[data-testid="report-done"]'))
+console.log(JSON.stringify(await page.evaluate(() => (window as any).__gridcommand.pinia.state.value.outbox?.items ?? (window as any).__gridcommand.pinia._s.get('outbox').items), null, 1).slice(0, 1500))
+await browser.close()
