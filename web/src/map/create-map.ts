@@ -17,6 +17,15 @@ export const DEFAULT_ZOOM = 9
 
 let workerConfigured = false
 
+/** Runs MapLibre's worker from `url` instead of the bundled file's URL (the field app's blob copy, map-worker.ts). */
+export function setMapWorkerUrl(url: string): void {
+  maplibregl.setWorkerUrl(url)
+  workerConfigured = true
+}
+
+/** The bundled worker's URL (the field app copies it into a blob URL). */
+export const MAP_WORKER_URL = workerUrl
+
 /** A map on the wall's dark base style, or on `style` (the field app's light one). */
 export function createMap(container: HTMLElement, style: maplibregl.StyleSpecification = baseStyle()): maplibregl.Map {
   if (!workerConfigured) {

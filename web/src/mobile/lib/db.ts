@@ -88,6 +88,7 @@ export async function readCache<T>(key: string): Promise<T | undefined> {
   return ((await (await fieldDb()).get('cache', key))?.value as T | undefined) ?? undefined
 }
 
+/** Keeps a JSON copy (what is cached is API data; a copy also drops any Vue proxy, which IndexedDB cannot clone). */
 export async function writeCache(key: string, value: unknown): Promise<void> {
-  await (await fieldDb()).put('cache', { key, value, at: Date.now() })
+  await (await fieldDb()).put('cache', { key, value: JSON.parse(JSON.stringify(value)), at: Date.now() })
 }

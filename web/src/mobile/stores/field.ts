@@ -17,6 +17,7 @@ import { attachEventStream, type EventStream } from '../../../../shared/protocol
 import type { Case, CaseDetail } from '../../../../shared/schemas/case.ts'
 import type { SessionUser } from '../../stores/session.ts'
 import { useSessionStore } from '../../stores/session.ts'
+import { useProfileStore } from './profile.ts'
 import { fetchCase, fetchCases } from '../api/field.ts'
 import { readCache, writeCache } from '../lib/db.ts'
 import { alertUser } from '../lib/notify.ts'
@@ -49,6 +50,8 @@ export function fieldScope(u: SessionUser): Scope {
 
 export const useFieldStore = defineStore('field', () => {
   const session = useSessionStore()
+  /** The phone's user: the session's, or offline the one kept from it (the lists are that user's). */
+  const profile = useProfileStore()
   const cases = shallowRef(new Map<string, Case>())
   const details = shallowRef(new Map<string, CaseDetail>())
   const loaded = ref(false)
@@ -64,21 +67,21 @@ export const useFieldStore = defineStore('field', () => {
   let noticeSeq = 0
   const warned = new Set<string>()
 
-  const me = computed(() => (session.user ? actorOf(session.user) : null))
+  const me = computed(() => (profile.user ? actorOf(profile.user) : null))
   const list = computed(() => [...cases.value.values()].sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt)))
 
   /** Grid worker: assigned to me, or in my grid with nobody named yet; open and not yet handled. */
   const inbox = computed(() =>
     list.value
-      .filter((c) => ['dispatched', 'in_progress'].includes(c.status) && (c.assigneeId === me.value || (c.assigneeId === null && c.regions.some((r) => r.id === session.user?.scopeRegionId))))
+      .filter((c) => ['dispatched', 'in_progress'].includes(c.status) && (c.assigneeId === me.value || (c.assigneeId === null && c.regions.some((r) => r.id === profile.user?.scopeRegionId))))
       .sort((a, b) => (a.dueAt ? Date.parse(a.dueAt) : Infinity) - (b.dueAt ? Date.parse(b.dueAt) : Infinity)),
   )
   /** Inspector / leader: handled in my area, waiting for verification, the oldest first. */
   const toVerify = computed(() => list.value.filter((c) => c.status === 'handled').sort((a, b) => Date.parse(a.updatedAt) - Date.parse(b.updatedAt)))
   /** What I reported (and followed: the server lists what it lets me read). */
-  const mine = computed(() => list.value.filter((c) => c.reporter === me.value || session.user?.role === 'resident'))
+  const mine = computed(() => list.value.filter((c) => c.reporter === me.value || profile.user?.role === 'resident'))
 
-  const cacheKey = () => `cases:${session.user?.username ?? ''}`
+  const cacheKey = () => `cases:${profile.user?.username ?? ''}`
 
   function put(c: Case): void {
     const prev = cases.value.get(c.id)
