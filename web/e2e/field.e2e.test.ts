@@ -354,33 +354,108 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     await page.unroute('**/api/cases')
   }, 300_000)
 
-  it('a refused offline item is shown with the server\'s reason and kept until discarded', async () => {
+  it('refused offline items are shown with the server\'s reason and kept until fixed or discarded', async () => {
     // A point outside every grid (Shanghai): offline the phone cannot know; the server refuses it.
     const page = await phone('worker-chengdong', { at: { lon: 121.47, lat: 31.23 }, serviceWorker: true })
     await page.context().setOffline(true)
-    await report(page, `越界上报 ${stamp}`, ['垃圾', 'sanitation.garbage'], false)
-    await page.waitForSelector('[data-testid="report-place"][data-state="fix"]')
-    await page.tap('[data-testid="report-submit"]')
-    await page.waitForSelector('[data-testid="report-done"][data-state="pending"]')
+    const [fixMe, dropMe] = [`越界上报 ${stamp} 甲`, `越界上报 ${stamp} 乙`]
+    for (const d of [fixMe, dropMe]) {
+      await report(page, d, ['垃圾', 'sanitation.garbage'], false)
+      await page.waitForSelector('[data-testid="report-place"][data-state="fix"]')
+      await page.tap('[data-testid="report-submit"]')
+      await page.waitForSelector('[data-testid="report-done"][data-state="pending"]')
+      await page.tap('[data-testid="report-done"] button')
+    }
     await page.context().setOffline(false)
-    await page.waitForSelector('[data-testid="report-done"][data-state="refused"]', { timeout: 60_000 })
     await page.tap('[data-testid="outbox-badge"]')
-    const item = page.locator('[data-testid="outbox-item"][data-state="refused"]')
-    await item.waitFor()
-    expect(await item.locator('[data-testid="outbox-reason"]').getAttribute('data-code')).toBe('outside_grid')
-    expect(await item.locator('[data-testid="outbox-reason"]').textContent()).toBe('该位置不在任何网格内，无法上报')
+    await expect.poll(() => page.locator('[data-testid="outbox-item"][data-state="refused"]').count(), { timeout: 60_000 }).toBe(2)
+    const reason = page.locator('[data-testid="outbox-item"][data-state="refused"] [data-testid="outbox-reason"]').first()
+    expect(await reason.getAttribute('data-code')).toBe('outside_grid')
+    expect(await reason.textContent()).toBe('该位置不在任何网格内，无法上报')
     await shot(page, 'outbox-refused-zh')
     await page.locator('[data-testid="lang"]').tap()
     await shot(page, 'outbox-refused-en')
     await page.locator('[data-testid="lang"]').tap()
     // Still there after a reload: kept on the phone, not in memory.
     await page.reload()
-    await page.waitForSelector('[data-testid="outbox-item"][data-state="refused"]', { timeout: 30_000 })
+    await expect.poll(() => page.locator('[data-testid="outbox-item"][data-state="refused"]').count(), { timeout: 30_000 }).toBe(2)
+    // One is discarded…
     page.once('dialog', (d) => void d.accept())
-    await page.tap('[data-testid="outbox-discard"]')
-    await page.waitForSelector('[data-testid="outbox-empty"]')
-    expect(await caseBy(`越界上报 ${stamp}`)).toBeNull()
-  }, 180_000)
+    await page.locator('[data-testid="outbox-item"]', { hasText: '乙' }).locator('[data-testid="outbox-discard"]').tap()
+    await expect.poll(() => page.locator('[data-testid="outbox-item"]').count()).toBe(1)
+    // …the other corrected: the worker walks into the grid, takes the position again and sends it.
+    await page.locator('[data-testid="outbox-item"]', { hasText: '甲' }).locator('[data-testid="outbox-fix"]').tap()
+    await page.waitForSelector('[data-testid="report-fixing"]')
+    expect(await page.inputValue('[data-testid="report-description"]')).toBe(fixMe)
+    await page.context().setGeolocation({ longitude: here.lon, latitude: here.lat })
+    await page.tap('[data-testid="relocate"]')
+    await expect.poll(() => page.textContent('[data-testid="report-chain"]'), { timeout: 20_000 }).toContain('城东街道')
+    await page.tap('[data-testid="report-submit"]')
+    await page.waitForSelector('[data-testid="report-done"][data-state="sent"]', { timeout: 30_000 })
+    const fixed = (await api(`/api/cases?status=reported&limit=500`, { as: 'admin' })).body.cases.filter((c: { description: string }) => c.description === fixMe)
+    expect(fixed).toHaveLength(1)
+    expect(fixed[0].regions.some((r: { id: string }) => r.id === gridId)).toBe(true)
+    expect(await caseBy(dropMe)).toBeNull()
+  }, 240_000)
+
+  it('handled on the spot, sent back by the inspector with a photo (the worker is told at once), and a resident asks for it to be done again', async () => {
+    const worker = await phone('worker-chengdong')
+    const description = `当场处置 ${stamp}`
+    await report(worker, description, ['垃圾', 'sanitation.garbage'], true)
+    await worker.tap('[data-testid="self-handled"]')
+    await worker.fill('[data-testid="self-handled-note"]', '已当场清理')
+    await addPhoto(worker, '[data-testid="after-photos-input"]', 'after.jpg')
+    await shot(worker, 'report-self-handled-zh')
+    await worker.tap('[data-testid="report-submit"]')
+    await worker.waitForSelector('[data-testid="report-done"][data-state="sent"]', { timeout: 30_000 })
+    const c = await caseBy(description)
+    expect(c).toMatchObject({ status: 'handled', selfHandled: true, assigneeId: workerId })
+    expect((await timelineOf(c.id)).map((e) => e.action)).toEqual(['report', 'register', 'dispatch', 'accept', 'handle'])
+
+    const inspector = await phone('inspector-chengdong')
+    await inspector.waitForSelector(`[data-testid="verify-list"] [data-case-id="${c.id}"]`, { timeout: 30_000 })
+    await inspector.tap(`[data-testid="verify-list"] [data-case-id="${c.id}"]`)
+    await inspector.tap('[data-testid="step-send_back"]')
+    await inspector.tap('[data-testid="step-submit"]')
+    expect(await inspector.textContent('[data-testid="step-error"]')).toBe('请填写内容')
+    await inspector.fill('[data-testid="step-text"]', '现场仍有垃圾，请重新清理')
+    await addPhoto(inspector, '[data-testid="step-photos-input"]', 'evidence.jpg')
+    await inspector.tap('[data-testid="step-submit"]')
+    await expect.poll(() => statusOf(inspector), { timeout: 30_000 }).toBe('in_progress')
+    const back = (await timelineOf(c.id)).at(-1)!
+    expect(back).toMatchObject({ action: 'send_back', note: '现场仍有垃圾，请重新清理' })
+    expect((back as unknown as { attachments: string[] }).attachments).toHaveLength(1)
+    await worker.waitForSelector(`[data-testid="notice"][data-kind="sent_back"]`, { timeout: 30_000 })
+    await shot(worker, 'notice-sent-back-zh')
+
+    // A resident's closed, badly rated case: they ask for it to be done again, and the dispatcher sees it.
+    const closed = (await api('/api/cases', { as: 'resident-zhang', body: { category: 'sanitation.garbage', description: `申请重办 ${stamp}`, ...here } })).body
+    let v = closed.version
+    for (const [user, action, body] of [
+      ['admin', 'register', {}], ['admin', 'dispatch', { assigneeId: workerId }], ['worker-chengdong', 'accept', {}],
+      ['worker-chengdong', 'handle', { note: '已处理' }], ['inspector-chengdong', 'verify', {}], ['admin', 'close', {}],
+    ] as const) {
+      const r = await api(`/api/cases/${closed.id}/actions/${action}`, { as: user, body, headers: { 'if-match': `"${v}"` } })
+      expect(r.status, `${action}: ${JSON.stringify(r.body)}`).toBe(200)
+      v = r.body.version
+    }
+    const resident = await phone('resident-zhang')
+    await resident.goto(`${url}/m/case/${closed.id}`)
+    await resident.waitForSelector('[data-testid="step-rate"]', { timeout: 30_000 })
+    await resident.tap('[data-testid="step-rate"]')
+    await resident.tap('[data-testid="stars"] [data-stars="1"]')
+    await resident.tap('[data-testid="step-submit"]')
+    await expect.poll(() => statusOf(resident), { timeout: 30_000 }).toBe('rated')
+    await resident.waitForSelector('[data-testid="step-request_reopen"]', { timeout: 30_000 })
+    await resident.tap('[data-testid="step-request_reopen"]')
+    await resident.fill('[data-testid="step-text"]', '垃圾又堆起来了')
+    await resident.tap('[data-testid="step-submit"]')
+    await expect.poll(async () => (await api(`/api/cases/${closed.id}`, { as: 'admin' })).body.reopenRequestedAt, { timeout: 30_000 }).not.toBeNull()
+    await resident.waitForSelector('[data-testid="step-request_reopen"]', { state: 'detached', timeout: 30_000 })
+    await shot(resident, 'case-reopen-requested-zh')
+    const dispatcher = await desk('dispatcher-wucheng', `/dispatch?case=${closed.id}`, `[data-testid="case-detail"][data-case-id="${closed.id}"]`)
+    await dispatcher.waitForSelector('[data-testid="reopen-requested"]')
+  }, 300_000)
 
   it('opens with no network once the service worker has it: the app, the kept list and the map tiles', async () => {
     const page = await phone('worker-chengdong', { serviceWorker: true })

@@ -41,6 +41,7 @@ export const zh = {
   'm.notice.updated': '案件有更新：{code}',
 
   'm.report.title': '随手拍',
+  'm.report.fixTitle': '修改被退回的上报',
   'm.report.category': '问题类别',
   'm.report.searchCategory': '搜索类别，如“井盖”“垃圾”',
   'm.report.mostUsed': '常用',
@@ -183,6 +184,7 @@ export const zh = {
   'm.outbox.sending': '发送中',
   'm.outbox.refused': '被退回',
   'm.outbox.retry': '重新发送',
+  'm.outbox.fix': '修改后重发',
   'm.outbox.discard': '放弃',
   'm.outbox.confirmDiscard': '放弃后这条内容将被删除，确定吗？',
   'm.outbox.sendNow': '立即发送',
@@ -253,6 +255,7 @@ export const en: Record<keyof typeof zh, string> = {
   'm.notice.updated': 'Case updated: {code}',
 
   'm.report.title': 'Report a problem',
+  'm.report.fixTitle': 'Fix a refused report',
   'm.report.category': 'What kind of problem',
   'm.report.searchCategory': 'Search, e.g. "manhole", "garbage"',
   'm.report.mostUsed': 'Used most',
@@ -395,6 +398,7 @@ export const en: Record<keyof typeof zh, string> = {
   'm.outbox.sending': 'Sending',
   'm.outbox.refused': 'Refused',
   'm.outbox.retry': 'Send again',
+  'm.outbox.fix': 'Fix and send',
   'm.outbox.discard': 'Discard',
   'm.outbox.confirmDiscard': 'This will be deleted from the phone. Sure?',
   'm.outbox.sendNow': 'Send now',

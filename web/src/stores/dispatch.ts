@@ -74,7 +74,7 @@ export function assignActionFor(status: Case['status']): 'dispatch' | 'reassign'
 export interface PendingConflict {
   conflict: CaseConflict
   /** What the dispatcher tried, to offer it again on the fresh version. */
-  attempt: { kind: 'assign'; workerId: string } | { kind: 'escalate'; reason: string } | { kind: 'close' }
+  attempt: { kind: 'assign'; workerId: string } | { kind: 'escalate'; reason: string } | { kind: 'step'; action: 'close' | 'reopen'; body: Record<string, unknown> }
 }
 
 export const useDispatchStore = defineStore('dispatch', () => {
@@ -236,22 +236,24 @@ export const useDispatchStore = defineStore('dispatch', () => {
     }
   }
 
-  /** Closes the selected case (结案) once it is verified. */
-  async function close(version?: number): Promise<boolean> {
+  /** A loop step on the selected case with no one to choose: close (结案) a verified case, reopen (重办) a rated one. */
+  async function step(action: 'close' | 'reopen', body: Record<string, unknown> = {}, version?: number): Promise<boolean> {
     const c = detail.value
     if (!c || busy.value) return false
     busy.value = true
     conflict.value = null
     try {
-      const r = await postCaseAction(c.id, 'close', version ?? c.version, {})
-      if (!applyOutcome(r, { kind: 'close' })) return false
-      notice.value = { kind: 'ok', text: t('dispatch.closed', { code: c.code }) }
+      const r = await postCaseAction(c.id, action, version ?? c.version, body)
+      if (!applyOutcome(r, { kind: 'step', action, body })) return false
+      notice.value = { kind: 'ok', text: t(action === 'close' ? 'dispatch.closed' : 'dispatch.reopened', { code: c.code }) }
       return true
     } finally {
       busy.value = false
       if (selectedId.value === c.id) await reload(c.id)
     }
   }
+  const close = (version?: number) => step('close', {}, version)
+  const reopen = (reason: string = t('dispatch.reopenReason')) => step('reopen', { reason })
 
   /** Retries the conflicting attempt on the version the conflict reported (the dispatcher has seen the changes). */
   async function retryConflict(): Promise<void> {
@@ -261,7 +263,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
     const v = p.conflict.currentVersion
     conflict.value = null
     if (p.attempt.kind === 'assign') await assign(p.attempt.workerId, v)
-    else if (p.attempt.kind === 'close') await close(v)
+    else if (p.attempt.kind === 'step') await step(p.attempt.action, p.attempt.body, v)
     else await escalate(p.attempt.reason, v)
   }
 
@@ -316,7 +318,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
   }
 
   return {
-    filters, clock, queue, selectedId, selected, detail, candidates, loadingDetail, busy, conflict, notice, checked, lastBulk, close,
+    filters, clock, queue, selectedId, selected, detail, candidates, loadingDetail, busy, conflict, notice, checked, lastBulk, close, reopen,
     select, reload, move, assign, escalate, retryConflict, dismissConflict, toggleChecked, bulkAssign, workerName,
   }
 })

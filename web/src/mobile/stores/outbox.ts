@@ -115,6 +115,24 @@ export const useOutboxStore = defineStore('outbox', () => {
   }
 
   /** Calls `fn` for every item the server took; returns the function that stops it. */
+  /** A refused item the user corrected (a report moved into a grid, a text fixed): sent again with the same key. */
+  async function replace(seq: number, change: { title: string; body: Record<string, unknown>; photos: Record<string, Blob[]> }): Promise<void> {
+    const item = items.value.find((i) => i.seq === seq)
+    if (!item) return
+    await putOutbox({
+      ...item,
+      title: change.title,
+      body: JSON.parse(JSON.stringify(change.body)) as Record<string, unknown>,
+      photos: Object.fromEntries(Object.entries(change.photos).map(([group, blobs]) => [group, [...toRaw(blobs)].map((b) => toRaw(b))])),
+      photoIds: {},
+      state: 'pending',
+      refusal: undefined,
+    })
+    await reload()
+    retryMs = RETRY_MIN_MS
+    void flush()
+  }
+
   function onDelivered(fn: (d: Delivered) => void): () => void {
     listeners.push(fn)
     return () => {
@@ -237,7 +255,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     }
   }
 
-  return { owner, items, pending, refused, sending, unreachable, sent, open, enqueue, discard, retry, flush, kick, onDelivered, reload }
+  return { owner, items, pending, refused, sending, unreachable, sent, open, enqueue, discard, retry, replace, flush, kick, onDelivered, reload }
 })
 
 /** The request an item makes: its URL and its body with the photo ids and `madeAt`. */
