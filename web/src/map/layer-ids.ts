@@ -85,7 +85,9 @@ export const DISPATCH_LAYER = {
 } as const
 
 /** The drill-down map (components/drill/DrillMap.vue). */
-export const DRILL_SOURCE = { siblings: 'gc-drill-siblings', current: 'gc-drill-current', children: 'gc-drill-children', checkins: 'gc-drill-checkins' } as const
+export const DRILL_SOURCE = { siblings: 'gc-drill-siblings', current: 'gc-drill-current', children: 'gc-drill-children' } as const
+/** The drill map's visit check-ins: a source and a layer of their own, above the regions. */
+export const DRILL_CHECKINS = { source: 'gc-drill-checkins', layer: 'gc-drill-checkins' } as const
 export const DRILL_LAYER = {
   siblingsFill: 'gc-drill-siblings-fill',
   siblingsLine: 'gc-drill-siblings-line',
@@ -93,7 +95,6 @@ export const DRILL_LAYER = {
   childrenFill: 'gc-drill-children-fill',
   childrenLine: 'gc-drill-children-line',
   currentLine: 'gc-drill-current-line',
-  checkins: 'gc-drill-checkins',
 } as const
 export const DRILL_DECK_ID = { labels: 'drill-labels' } as const
 /** Bottom to top: the siblings dimmed, the current region under its children, its outline above them. */
@@ -104,7 +105,7 @@ export const DRILL_LAYER_ORDER: readonly string[] = [
   DRILL_LAYER.childrenFill,
   DRILL_LAYER.childrenLine,
   DRILL_LAYER.currentLine,
-  DRILL_LAYER.checkins,
+  DRILL_CHECKINS.layer,
 ]
 
 /** The field app's map (web/src/mobile): light, MapLibre only. */

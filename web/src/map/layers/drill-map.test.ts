@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { RegionFeatureCollection } from '../../../../shared/schemas/region.ts'
 import { FakeMap } from '../fake-map.ts'
 import type { MapLabel } from '../geo.ts'
-import { DRILL_DECK_ID, DRILL_LAYER, DRILL_LAYER_ORDER, DRILL_SOURCE } from '../layer-ids.ts'
+import { DRILL_CHECKINS, DRILL_DECK_ID, DRILL_LAYER, DRILL_LAYER_ORDER, DRILL_SOURCE } from '../layer-ids.ts'
 import { applyLayers } from '../map-controller.ts'
 import { drillLabelsLayer } from './drill-labels.ts'
 import { drillMapLayers } from './drill-map.ts'
@@ -47,7 +47,9 @@ describe('drill-down map layers', () => {
   it('layers in DRILL_LAYER_ORDER: siblings, the current fill under the children, its outline on top', () => {
     const out = drillMapLayers({ currentId: null, siblings: regions([]), children: regions(['c1']) })
     expect(out.layers.map((l) => l.id)).toEqual([...DRILL_LAYER_ORDER])
-    expect(out.layers.at(-1)).toMatchObject({ id: DRILL_LAYER.currentLine, source: DRILL_SOURCE.current })
+    // The check-ins' dots above everything; of the regions, the current outline on top.
+    expect(out.layers.at(-1)).toMatchObject({ id: DRILL_CHECKINS.layer })
+    expect(out.layers.at(-2)).toMatchObject({ id: DRILL_LAYER.currentLine, source: DRILL_SOURCE.current })
     expect(out.layers.find((l) => l.id === DRILL_LAYER.childrenFill)?.paint).toMatchObject({ 'fill-color': ['get', 'color'] })
   })
 
@@ -78,5 +80,14 @@ describe('drill-down map layers', () => {
     map.calls = []
     applyLayers(map.host, first, drillMapLayers({ currentId: 's2', siblings, children: regions(['b1', 'b2']) }))
     expect(map.calls.sort()).toEqual(Object.values(DRILL_SOURCE).map((id) => `setData ${id}`).sort())
+  })
+
+  it('visit check-ins: points of their own source, empty until the store has some', () => {
+    const none = drillMapLayers({ currentId: null, siblings: regions([]), children: regions(['a']) })
+    expect((none.sources[DRILL_CHECKINS.source] as { data: GeoJSON.FeatureCollection }).data.features).toEqual([])
+    const fc: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [{ type: 'Feature', id: 'k', properties: {}, geometry: { type: 'Point', coordinates: [0.5, 0.5] } }] }
+    const some = drillMapLayers({ currentId: null, siblings: regions([]), children: regions(['a']), checkins: fc })
+    expect((some.sources[DRILL_CHECKINS.source] as { data: GeoJSON.FeatureCollection }).data).toBe(fc)
+    expect(some.layers.find((l) => l.id === DRILL_CHECKINS.layer)).toMatchObject({ type: 'circle', source: DRILL_CHECKINS.source })
   })
 })

@@ -9,6 +9,7 @@ import { LAYER } from '../layer-ids.ts'
 import { wallCasePaint } from './cases.ts'
 import { dispatchMapLayers } from './dispatch-map.ts'
 import { drillMapLayers } from './drill-map.ts'
+import { fieldBaseStyle, fieldMapLayers } from './field-map.ts'
 import { allLayers, allSources } from './index.ts'
 
 /**
@@ -40,8 +41,16 @@ describe('map layer specs pass the MapLibre style spec', () => {
 
   it('the drill map', () => {
     const fc = { type: 'FeatureCollection', features: [{ type: 'Feature', id: 'a', properties: { id: 'a', name: 'A', level: 3, parentId: 'p' }, geometry: square }] } as RegionFeatureCollection
-    const out = drillMapLayers({ currentId: 'a', children: fc, siblings: fc })
+    const checkins: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [0.5, 0.5] } }] }
+    const out = drillMapLayers({ currentId: 'a', children: fc, siblings: fc, checkins })
     expect(problems(out.sources, out.layers)).toEqual([])
+  })
+
+  it('the field app\'s map, on its own light base', () => {
+    const out = fieldMapLayers({ target: [0.5, 0.5], me: [0.4, 0.4], checkins: [[0.6, 0.6]] }, 'http://field.local')
+    const base = fieldBaseStyle()
+    const style: StyleSpecification = { ...base, sources: { ...out.sources }, layers: [...base.layers, ...out.layers] }
+    expect(validateStyleMin(style).map((e) => e.message)).toEqual([])
   })
 
   it('fails on the kind of mistake it is here for', () => {
