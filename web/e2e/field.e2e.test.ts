@@ -64,16 +64,33 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     return page
   }
 
-  /** A phone of its own (storage, IndexedDB, service worker), signed in through the page's own form. */
-  async function phone(user: string, opts: { serviceWorker?: boolean; at?: { lon: number; lat: number } } = {}): Promise<Page> {
+  /**
+   * A user's phone (its own storage, IndexedDB and service worker), signed in through the page's own form the first
+   * time and kept for the suite's later tests (a phone is one person's device): each call puts it at `at` and on the
+   * app's start screen, online.
+   */
+  const phones = new Map<string, Page>()
+  async function phone(user: string, opts: { at?: { lon: number; lat: number } } = {}): Promise<Page> {
     const at = opts.at ?? here
+    const kept = phones.get(user)
+    if (kept) {
+      await kept.context().setOffline(false)
+      await kept.context().setGeolocation({ longitude: at.lon, latitude: at.lat, accuracy: 10 })
+      await kept.goto(`${url}/m/`)
+      await kept.waitForSelector('[data-testid="tabs"]', { timeout: 60_000 }).catch(async (err) => {
+        await kept.screenshot({ path: `${ARTIFACTS}field-debug-${user}.png` })
+        console.log('DEBUG', kept.url(), await kept.evaluate(() => ({ ls: { ...localStorage }, online: navigator.onLine, html: document.body.innerHTML.slice(0, 500) })))
+        throw err
+      })
+      return kept
+    }
     const ctx = await browser.newContext({
       viewport: PHONE,
       isMobile: true,
       hasTouch: true,
       geolocation: { longitude: at.lon, latitude: at.lat, accuracy: 10 },
       permissions: ['geolocation'],
-      serviceWorkers: opts.serviceWorker ? 'allow' : 'block',
+      serviceWorkers: 'allow',
       locale: 'zh-CN',
     })
     contexts.push(ctx)
@@ -85,18 +102,24 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     await page.tap('[data-testid="signin-submit"]')
     await page.waitForSelector('[data-testid="tabs"]', { timeout: 30_000 })
     // Offline a phone runs on what its service worker keeps: wait until it holds the app.
-    if (opts.serviceWorker) await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 })
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 })
+    phones.set(user, page)
     return page
   }
 
-  /** A desk browser (the wall, the dispatch desk) signed in from a refresh token put into its storage. */
+  /** A desk browser (the wall, the dispatch desk) signed in from a refresh token put into its storage; kept too. */
+  const desks = new Map<string, Page>()
   async function desk(user: string, path: string, ready: string): Promise<Page> {
-    const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } })
-    contexts.push(ctx)
-    const page = watch(await ctx.newPage(), user)
-    const login = await (await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password: PASSWORD }) })).json()
-    await page.goto(`${url}/api/health`)
-    await page.evaluate(([k, v]) => localStorage.setItem(k, v), [REFRESH_KEY, login.refreshToken as string])
+    let page = desks.get(user)
+    if (!page) {
+      const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } })
+      contexts.push(ctx)
+      page = watch(await ctx.newPage(), user)
+      const login = await (await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password: PASSWORD }) })).json()
+      await page.goto(`${url}/api/health`)
+      await page.evaluate(([k, v]) => localStorage.setItem(k, v), [REFRESH_KEY, login.refreshToken as string])
+      desks.set(user, page)
+    }
     await page.goto(`${url}${path}`)
     await page.waitForSelector(ready, { timeout: 90_000 })
     return page
@@ -290,7 +313,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
       expect(r.status, JSON.stringify(r.body)).toBe(200)
       v = r.body.version
     }
-    const page = await phone('worker-chengdong', { serviceWorker: true })
+    const page = await phone('worker-chengdong')
     await page.waitForSelector(`[data-testid="task-list"] [data-case-id="${task.id}"]`, { timeout: 30_000 })
     await page.tap(`[data-testid="task-list"] [data-case-id="${task.id}"]`)
     await page.waitForSelector(`[data-testid="case-view"][data-case-id="${task.id}"]`)
@@ -356,7 +379,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
 
   it('refused offline items are shown with the server\'s reason and kept until fixed or discarded', async () => {
     // A point outside every grid (Shanghai): offline the phone cannot know; the server refuses it.
-    const page = await phone('worker-chengdong', { at: { lon: 121.47, lat: 31.23 }, serviceWorker: true })
+    const page = await phone('worker-chengdong', { at: { lon: 121.47, lat: 31.23 } })
     await page.context().setOffline(true)
     const [fixMe, dropMe] = [`越界上报 ${stamp} 甲`, `越界上报 ${stamp} 乙`]
     for (const d of [fixMe, dropMe]) {
@@ -458,7 +481,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
   }, 300_000)
 
   it('opens with no network once the service worker has it: the app, the kept list and the map tiles', async () => {
-    const page = await phone('worker-chengdong', { serviceWorker: true })
+    const page = await phone('worker-chengdong')
     await page.waitForSelector('[data-testid="tasks-view"]')
     // Visit the report screen online so its map tiles are seen (and kept).
     await page.tap('[data-testid="tab-report"]')

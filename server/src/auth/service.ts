@@ -56,6 +56,13 @@ export type LoginResult =
   | { ok: false; reason: 'bad_credentials' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number }
 
+/**
+ * How long after a refresh its token may be presented again as a retry of a lost answer (never once the new token
+ * has been used). Long enough for a phone that lost the link mid-answer to come back; short enough that a copy
+ * found later is still caught as a reuse.
+ */
+export const REFRESH_RETRY_GRACE_MS = 60_000
+
 export type RefreshResult = { ok: true; tokens: TokenPair } | { ok: false; reason: 'invalid' | 'expired' | 'revoked' | 'reused' }
 
 export interface Auth {
@@ -252,16 +259,29 @@ export function createAuth(db: Db, opts: AuthOptions = {}): Auth {
         }
         if (!t) return fail('invalid')
         if (t.revoked_at || t.disabled_at) return fail('revoked')
+        let retried = false
         if (t.used_at) {
-          // A used token again: it was copied. Whoever holds the newest one (the thief or the owner) loses it too.
-          await tx.query(`UPDATE auth_sessions SET revoked_at = $2, revoked_reason = 'refresh_reuse' WHERE id = $1`, [t.session_id, at])
-          return fail('reused')
+          // The answer to that refresh may have been lost (the app closed or the link dropped while it travelled):
+          // within the grace period, and while the token it was exchanged for has never been used, this is the same
+          // client asking again — the unused successor is dropped and a new pair issued.
+          const { rows: next } = await tx.query<{ token_hash: string; used_at: Date | null }>(
+            `SELECT token_hash, used_at FROM refresh_tokens WHERE session_id = $1 AND issued_at = $2 FOR UPDATE`,
+            [t.session_id, t.used_at],
+          )
+          const lost = at.getTime() - new Date(t.used_at).getTime() <= REFRESH_RETRY_GRACE_MS && next.length === 1 && next[0].used_at === null
+          if (!lost) {
+            // A used token again: it was copied. Whoever holds the newest one (the thief or the owner) loses it too.
+            await tx.query(`UPDATE auth_sessions SET revoked_at = $2, revoked_reason = 'refresh_reuse' WHERE id = $1`, [t.session_id, at])
+            return fail('reused')
+          }
+          await tx.query(`DELETE FROM refresh_tokens WHERE token_hash = $1`, [next[0].token_hash])
+          retried = true
         }
         if (new Date(t.expires_at) <= at || new Date(t.session_ends) <= at) return fail('expired')
         const { rows: users } = await tx.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u ${USER_JOINS} WHERE u.id = $1`, [t.user_id])
         await tx.query(`UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1`, [hash, at])
         await tx.query(`UPDATE auth_sessions SET refreshed_at = $2 WHERE id = $1`, [t.session_id, at])
-        await audit(tx, { at, kind: 'refresh', outcome: 'ok', userId: t.user_id, sessionId: t.session_id }, meta)
+        await audit(tx, { at, kind: 'refresh', outcome: retried ? 'retried' : 'ok', userId: t.user_id, sessionId: t.session_id }, meta)
         return { ok: true, tokens: await issue(tx, users[0], t.session_id, new Date(t.session_ends), at) }
       })
     },

@@ -264,6 +264,42 @@ describe.each(DB_MODES)('sign-in (%s)', (mode) => {
     expect(ev.rows.map((r) => `${r.kind}:${r.outcome}`)).toEqual(['login:ok', 'refresh:ok', 'refresh:ok', 'refresh:reused', 'refresh:revoked'])
   })
 
+  it('a refresh whose answer was lost may be tried again with the same token within a minute, while its successor is unused', async () => {
+    const t0 = await signIn(h.app, 'leader-duohu')
+    const base = Date.now()
+    h.clock.now = new Date(base)
+    const lost = await refresh(h, t0.refreshToken) // the app closed before it stored the answer
+    expect(lost.statusCode).toBe(200)
+    h.clock.now = new Date(base + 20_000)
+    const again = await refresh(h, t0.refreshToken)
+    expect(again.statusCode, again.body).toBe(200)
+    const t1 = again.json()
+    expect(t1.refreshToken).not.toBe(lost.json().refreshToken)
+    // The answer that never arrived is void; the new one works and the session lives on.
+    expect((await refresh(h, lost.json().refreshToken)).json().error).toBe('invalid_refresh_token')
+    expect((await me(h, bearer(t1.accessToken))).statusCode).toBe(200)
+    const t2 = await refresh(h, t1.refreshToken)
+    expect(t2.statusCode).toBe(200)
+    // t1 is used now: presenting it again is a copy, whatever the time — the session ends.
+    const copy = await refresh(h, t1.refreshToken)
+    expect(copy.json().error).toBe('refresh_token_reused')
+    expect((await me(h, bearer(t2.json().accessToken))).statusCode).toBe(401)
+    const sid = jwtParts(t0.accessToken).payload.sid
+    const ev = await h.db.query<{ outcome: string }>(`SELECT outcome FROM auth_events WHERE session_id = $1 AND kind = 'refresh' ORDER BY id`, [sid])
+    expect(ev.rows.map((r) => r.outcome)).toEqual(['ok', 'retried', 'ok', 'reused'])
+    h.clock.now = undefined
+  })
+
+  it('after the grace minute a used refresh token is a reuse even when its successor was never used', async () => {
+    const t0 = await signIn(h.app, 'leader-duohu')
+    const base = Date.now()
+    h.clock.now = new Date(base)
+    expect((await refresh(h, t0.refreshToken)).statusCode).toBe(200)
+    h.clock.now = new Date(base + 61_000)
+    expect((await refresh(h, t0.refreshToken)).json().error).toBe('refresh_token_reused')
+    h.clock.now = undefined
+  })
+
   it('an unknown refresh token is refused; a refresh token lasts 7 days and a session 30 at most', async () => {
     expect((await refresh(h, 'rt_' + randomBytes(32).toString('base64url'))).json()).toMatchObject({ error: 'invalid_refresh_token' })
     const start = Date.now()
