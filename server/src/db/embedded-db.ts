@@ -2,7 +2,17 @@ import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import { ltree } from '@electric-sql/pglite/contrib/ltree'
 import { postgis } from '@electric-sql/pglite-postgis'
+import pgUtils from 'pg/lib/utils.js'
 import type { Db, QueryResult, Queryable } from './types.ts'
+
+/**
+ * Array parameters as `pg` sends them: an array literal in text ('{"*.a.*"}', '{}'), so the same SQL reads them the
+ * same in both modes. PGlite serializes an array only when it knows the parameter's type; for an extension's type
+ * (lquery[], ltree[]) it sent String(value) ('' for []), and the statement failed.
+ */
+function asParams(params: unknown[] | undefined): unknown[] | undefined {
+  return params?.some(Array.isArray) ? params.map((v) => (Array.isArray(v) ? pgUtils.prepareValue(v) : v)) : params
+}
 
 /**
  * Embedded PostgreSQL 18 + PostGIS 3.6 (PGlite) in this process, persisted under `dataDir`.
@@ -22,7 +32,7 @@ export async function createEmbeddedDb(dataDir: string): Promise<Db> {
   return {
     mode: 'embedded',
     async query<T>(sql: string, params?: unknown[]) {
-      return asResult<T>(await pglite.query(sql, params, options))
+      return asResult<T>(await pglite.query(sql, asParams(params), options))
     },
     async exec(sql: string) {
       await pglite.exec(sql)
@@ -30,7 +40,7 @@ export async function createEmbeddedDb(dataDir: string): Promise<Db> {
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return pglite.transaction(async (t) => {
         const tx: Queryable = {
-          query: async <R>(sql: string, params?: unknown[]) => asResult<R>(await t.query(sql, params, options)),
+          query: async <R>(sql: string, params?: unknown[]) => asResult<R>(await t.query(sql, asParams(params), options)),
           exec: async (sql: string) => void (await t.exec(sql)),
         }
         return fn(tx)
