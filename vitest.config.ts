@@ -13,6 +13,8 @@ export default defineConfig({
     isolate: false,
     fileParallelism: false,
     testTimeout: 30_000,
+    // A page under load (a 2-core CI machine running servers and Chromium) can take seconds to show a change.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 180_000,
     reporters: ['default'],
   },

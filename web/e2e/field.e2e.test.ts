@@ -149,6 +149,12 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     await page.setInputFiles(input, { name, mimeType: 'image/jpeg', buffer: photo })
     await expect.poll(async () => Number(await page.getAttribute(input.replace('-input"]', '"]'), 'data-count'))).toBe(before + 1)
   }
+  /** Taps send and waits for the report's state; a refusal on the form (no place, no category…) fails at once with its words. */
+  async function sendReport(page: Page, state: 'sent' | 'pending'): Promise<void> {
+    await page.tap('[data-testid="report-submit"]')
+    const seen = await page.waitForSelector(`[data-testid="report-done"][data-state="${state}"], [data-testid="report-error"]`, { timeout: 30_000 })
+    if ((await seen.getAttribute('data-testid')) === 'report-error') throw new Error(`the form refused the report: ${await seen.textContent()}`)
+  }
   async function report(page: Page, description: string, category: readonly [string, string] = ['垃圾', 'sanitation.garbage'], withPhoto = true): Promise<void> {
     await page.tap('[data-testid="tab-report"]')
     await page.waitForSelector('[data-testid="report-view"]')
@@ -201,8 +207,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     await resident.waitForSelector('[data-testid="report-chain"]:not(:empty)')
     await expect.poll(() => resident.textContent('[data-testid="report-chain"]')).toContain('城东街道')
     await shot(resident, 'report-zh')
-    await resident.tap('[data-testid="report-submit"]')
-    await resident.waitForSelector('[data-testid="report-done"][data-state="sent"]', { timeout: 30_000 })
+    await sendReport(resident, 'sent')
     const created = await caseBy(description)
     expect(created, 'one case for the report').not.toBeNull()
     expect(created.reporter).toBe('resident-zhang')
@@ -286,8 +291,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     const open = `外场重复测试 ${stamp}`
     const first = await phone('resident-zhang')
     await report(first, open, ['井盖', 'public_facilities.manhole'], false)
-    await first.tap('[data-testid="report-submit"]')
-    await first.waitForSelector('[data-testid="report-done"][data-state="sent"]', { timeout: 30_000 })
+    await sendReport(first, 'sent')
     const original = await caseBy(open)
     await report(second, '我也看到了，井盖缺失很危险', ['井盖', 'public_facilities.manhole'], true)
     await second.waitForSelector(`[data-testid="duplicates"] [data-case-id="${original.id}"]`, { timeout: 20_000 })
@@ -330,8 +334,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     const descriptions = [1, 2, 3].map((i) => `离线上报 ${stamp} 第${i}件`)
     for (const [i, d] of descriptions.entries()) {
       await report(page, d, ['垃圾', 'sanitation.garbage'], i === 0)
-      await page.tap('[data-testid="report-submit"]')
-      await page.waitForSelector('[data-testid="report-done"][data-state="pending"]')
+      await sendReport(page, 'pending')
       await page.tap('[data-testid="report-done"] button')
     }
     await page.tap('[data-testid="outbox-badge"]')
@@ -385,8 +388,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     for (const d of [fixMe, dropMe]) {
       await report(page, d, ['垃圾', 'sanitation.garbage'], false)
       await page.waitForSelector('[data-testid="report-place"][data-state="fix"]')
-      await page.tap('[data-testid="report-submit"]')
-      await page.waitForSelector('[data-testid="report-done"][data-state="pending"]')
+      await sendReport(page, 'pending')
       await page.tap('[data-testid="report-done"] button')
     }
     await page.context().setOffline(false)
@@ -413,8 +415,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     await page.context().setGeolocation({ longitude: here.lon, latitude: here.lat })
     await page.tap('[data-testid="relocate"]')
     await expect.poll(() => page.textContent('[data-testid="report-chain"]'), { timeout: 20_000 }).toContain('城东街道')
-    await page.tap('[data-testid="report-submit"]')
-    await page.waitForSelector('[data-testid="report-done"][data-state="sent"]', { timeout: 30_000 })
+    await sendReport(page, 'sent')
     const fixed = (await api(`/api/cases?status=reported&limit=500`, { as: 'admin' })).body.cases.filter((c: { description: string }) => c.description === fixMe)
     expect(fixed).toHaveLength(1)
     expect(fixed[0].regions.some((r: { id: string }) => r.id === gridId)).toBe(true)
@@ -429,8 +430,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     await worker.fill('[data-testid="self-handled-note"]', '已当场清理')
     await addPhoto(worker, '[data-testid="after-photos-input"]', 'after.jpg')
     await shot(worker, 'report-self-handled-zh')
-    await worker.tap('[data-testid="report-submit"]')
-    await worker.waitForSelector('[data-testid="report-done"][data-state="sent"]', { timeout: 30_000 })
+    await sendReport(worker, 'sent')
     const c = await caseBy(description)
     expect(c).toMatchObject({ status: 'handled', selfHandled: true, assigneeId: workerId })
     expect((await timelineOf(c.id)).map((e) => e.action)).toEqual(['report', 'register', 'dispatch', 'accept', 'handle'])
