@@ -29,11 +29,13 @@ function harness(mode: DbMode): Harness {
     h.app = await buildApp({ db: h.db, now: () => h.clock.now })
     await h.app.ready()
     // Workers of the tail of the staff list (the patrol tests take grids from the middle), each with a point inside
-    // their own grid.
+    // their own grid, and none with a track yet (other suites sharing the database move workers too: the dispatch
+    // desk's nearest-worker tests, the simulator's).
     const { rows } = await h.db.query<{ id: string; grid: string; lon: number; lat: number }>(
       `SELECT w.id, w.region_id AS grid, ST_X(p) AS lon, ST_Y(p) AS lat
          FROM workers w JOIN regions r ON r.id = w.region_id, ST_PointOnSurface(r.geom) p
-        WHERE w.role = 'grid_worker' ORDER BY w.id DESC LIMIT 400`,
+        WHERE w.role = 'grid_worker' AND NOT EXISTS (SELECT 1 FROM worker_positions t WHERE t.worker_id = w.id)
+        ORDER BY w.id DESC LIMIT 400`,
     )
     h.pool = rows
   })
