@@ -47,10 +47,11 @@ export default async function statsRoutes(app: AppInstance) {
   app.addHook('onRequest', async (req) => {
     scopedCaller(req)
   })
+  const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema }
 
   app.get(
     '/api/stats/loop',
-    { schema: { querystring: LoopQuerySchema, response: { 200: LoopStatsSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } } },
+    { schema: { querystring: LoopQuerySchema, response: { 200: LoopStatsSchema, ...errors } } },
     async (req, reply) => {
       const q = req.query
       const { regionId, within } = statsScope(req, q.region)
@@ -61,7 +62,7 @@ export default async function statsRoutes(app: AppInstance) {
 
   app.get(
     '/api/stats/overview',
-    { schema: { querystring: OverviewQuerySchema, response: { 200: OverviewSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } } },
+    { schema: { querystring: OverviewQuerySchema, response: { 200: OverviewSchema, ...errors } } },
     async (req, reply) => {
       const q = req.query
       const { regionId, within } = statsScope(req, q.region)
@@ -70,8 +71,7 @@ export default async function statsRoutes(app: AppInstance) {
     },
   )
 
-  // The wall's panels (issue #7), scoped exactly like the two above.
-  const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema }
+  // The wall's panels, scoped exactly like the two above.
 
   app.get('/api/stats/hourly', { schema: { querystring: HourlyQuerySchema, response: { 200: HourlySchema, ...errors } } }, async (req, reply) => {
     const q = req.query
