@@ -32,6 +32,8 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
   const pageErrors: string[] = []
   const stamp = `${Date.now() % 1e8}`
   let photo: Buffer
+  /** A phone camera's 12-megapixel picture: made smaller on the page, it takes a while. */
+  let cameraPhoto: Buffer
   /** The centre of worker-chengdong's grid: every phone stands there unless the test moves it. */
   let here: { lon: number; lat: number }
   let workerId: string
@@ -132,7 +134,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     const list = await api(`/api/cases?status=reported,registered,dispatched,in_progress,handled,verified,closed,rated,merged,rejected&limit=500`, { as: 'admin' })
     return list.body.cases.find((c: { description: string }) => c.description === description) ?? null
   }
-  async function timelineOf(id: string): Promise<Array<{ action: string; note: string | null; data: Record<string, unknown>; at: string }>> {
+  async function timelineOf(id: string): Promise<Array<{ action: string; note: string | null; data: Record<string, unknown>; at: string; attachments: string[] }>> {
     return (await api(`/api/cases/${id}`, { as: 'admin' })).body.timeline
   }
   async function pickCategory(page: Page, search: string, code: string): Promise<void> {
@@ -168,6 +170,7 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     ;({ app, url } = await startServer({ db: await testDb('embedded'), webDist: new URL('../dist', import.meta.url).pathname, demoAccounts: true, auth: { mode: 'token' } }))
     browser = await launchChromium()
     photo = await jpeg(640, 480)
+    cameraPhoto = await jpeg(4000, 3000)
     const me = (await api('/api/auth/me', { as: 'worker-chengdong' })).body
     workerId = me.workerId
     gridId = me.scopeRegionId
@@ -428,12 +431,20 @@ describe.skipIf(!HAVE_BROWSER)('the field app on phones', () => {
     await report(worker, description, ['垃圾', 'sanitation.garbage'], true)
     await worker.tap('[data-testid="self-handled"]')
     await worker.fill('[data-testid="self-handled-note"]', '已当场清理')
-    await addPhoto(worker, '[data-testid="after-photos-input"]', 'after.jpg')
     await shot(worker, 'report-self-handled-zh')
+    // Two camera pictures picked back to back and sent at once, while they are still being made smaller: the second
+    // pick does not replace the first, and the send waits for both.
+    // On a cheap phone's CPU (20× slower) it takes seconds.
+    const cdp = await worker.context().newCDPSession(worker)
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 })
+    for (const name of ['after-1.jpg', 'after-2.jpg']) await worker.setInputFiles('[data-testid="after-photos-input"]', { name, mimeType: 'image/jpeg', buffer: cameraPhoto })
     await sendReport(worker, 'sent')
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 })
     const c = await caseBy(description)
     expect(c).toMatchObject({ status: 'handled', selfHandled: true, assigneeId: workerId })
-    expect((await timelineOf(c.id)).map((e) => e.action)).toEqual(['report', 'register', 'dispatch', 'accept', 'handle'])
+    const timeline = await timelineOf(c.id)
+    expect(timeline.map((e) => e.action)).toEqual(['report', 'register', 'dispatch', 'accept', 'handle'])
+    expect(timeline.at(-1)!.attachments).toHaveLength(2)
 
     const inspector = await phone('inspector-chengdong')
     await inspector.waitForSelector(`[data-testid="verify-list"] [data-case-id="${c.id}"]`, { timeout: 30_000 })
